@@ -1,0 +1,102 @@
+"""threadkit: record, draw, explore and check what Python threads do.
+
+The helper package of the threadkit course.  It never hides the technique a
+lesson teaches: notebooks write ordinary ``concurrent.futures``,
+``threading`` and ``queue`` code, import the recording twins from
+:mod:`threadkit.traced`, and use this package to see and check the result::
+
+    import threadkit as tk
+    from threadkit.traced import ThreadPoolExecutor
+
+    with tk.recording("pool") as rec:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            results = [f.result() for f in [pool.submit(tk.io_task, 0.05) for _ in range(6)]]
+    tk.draw(rec)
+
+Importing threadkit has no side effects; matplotlib and ipywidgets are loaded
+only when something is drawn or explored.
+"""
+
+from . import traced
+from ._checking import CheckPassed, ExerciseError
+from ._kinds import (
+    BLOCKED_RESULT,
+    CALLBACK,
+    CANCEL,
+    EVENT_SET,
+    EVENT_WAIT,
+    EXCEPTION,
+    GET,
+    INSTANT_KINDS,
+    JOIN_WAIT,
+    LOCK_HOLD,
+    LOCK_WAIT,
+    MARK,
+    PUT,
+    QUEUE_GET_WAIT,
+    QUEUE_PUT_WAIT,
+    QUEUED,
+    RUN,
+    SET_RESULT,
+    SLEEP,
+    SPAN_KINDS,
+    SUBMIT,
+    WAITING_KINDS,
+)
+from ._recording import Instant, Recording, Span, ThreadInfo, current_recording, mark, recording, span
+from ._workloads import TaskFailed, cpu_task, failure_plan, flaky_task, io_task
+
+# Lesson helpers: each module lists its public names in its own __all__.
+from . import _callbacks, _pools, _queues, _races
+from ._callbacks import *  # noqa: F401,F403  (notebook 04)
+from ._pools import *  # noqa: F401,F403  (notebook 01)
+from ._queues import *  # noqa: F401,F403  (notebook 03)
+from ._races import *  # noqa: F401,F403  (notebook 02)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # recording
+    "recording",
+    "Recording",
+    "current_recording",
+    "span",
+    "mark",
+    "Span",
+    "Instant",
+    "ThreadInfo",
+    "traced",
+    # kinds
+    "RUN",
+    "QUEUED",
+    "BLOCKED_RESULT",
+    "JOIN_WAIT",
+    "LOCK_WAIT",
+    "LOCK_HOLD",
+    "QUEUE_GET_WAIT",
+    "QUEUE_PUT_WAIT",
+    "EVENT_WAIT",
+    "CALLBACK",
+    "SLEEP",
+    "SUBMIT",
+    "PUT",
+    "GET",
+    "SET_RESULT",
+    "EXCEPTION",
+    "CANCEL",
+    "EVENT_SET",
+    "MARK",
+    "SPAN_KINDS",
+    "INSTANT_KINDS",
+    "WAITING_KINDS",
+    # workloads
+    "io_task",
+    "cpu_task",
+    "flaky_task",
+    "failure_plan",
+    "TaskFailed",
+    # exercises
+    "ExerciseError",
+    "CheckPassed",
+]
+__all__ += _pools.__all__ + _races.__all__ + _queues.__all__ + _callbacks.__all__

@@ -1,0 +1,3 @@
+"""Lesson helpers (work in progress)."""
+
+__all__ = []

@@ -1,0 +1,483 @@
+"""Recording twins of the standard library's threading primitives.
+
+Each twin has the standard library's API and behaviour (same return values,
+exceptions and timeouts) and, while a :func:`threadkit.recording` is active,
+also records what the calling thread spent its time on.  Outside a recording
+they record nothing and add only an attribute lookup per call.
+
+Worker-side events (a task running, a callback running) go to the recording
+that was active when the work was set up (``submit``, ``start``,
+``add_done_callback``).
+"""
+
+import concurrent.futures as _cf
+import itertools
+import queue as _queue
+import threading as _threading
+from time import perf_counter_ns, thread_time_ns
+
+from . import _kinds
+from . import _recording
+from ._validate import check_callable, check_str
+
+
+def _name_of(fn):
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
+
+
+def _run_recorded(rec, label, fn, args, kwargs):
+    """Run ``fn`` as a RUN span (with CPU time) of the calling thread in ``rec``."""
+    c0 = thread_time_ns()
+    t0 = perf_counter_ns()
+    try:
+        result = fn(*args, **kwargs)
+    except BaseException:
+        t1 = perf_counter_ns()
+        rec._add_span_at(_kinds.RUN, label, t0, t1, thread_time_ns() - c0)
+        rec._add_instant(_kinds.EXCEPTION, label)
+        raise
+    t1 = perf_counter_ns()
+    rec._add_span_at(_kinds.RUN, label, t0, t1, thread_time_ns() - c0)
+    return result
+
+
+def callback(fn, label=None):
+    """Wrap ``fn`` so that each call is recorded as a ``CALLBACK`` span.
+
+    The span lands in the lane of whichever thread makes the call, which is
+    the point: a callback runs in the thread that calls it.  Outside a
+    recording the wrapper just calls ``fn``.
+
+    Args:
+        fn: the callback.
+        label: text for the timeline; defaults to ``fn``'s name.
+
+    Returns:
+        A function with the same arguments and return value as ``fn``.
+
+    Raises:
+        TypeError: ``fn`` is not callable, or ``label`` is not a str.
+    """
+    check_callable("fn", fn)
+    label = _name_of(fn) if label is None else check_str("label", label)
+
+    def recorded_callback(*args, **kwargs):
+        rec = _recording._current
+        if rec is None:
+            return fn(*args, **kwargs)
+        t0 = perf_counter_ns()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            rec._add_span(_kinds.CALLBACK, label, t0)
+
+    recorded_callback.__wrapped__ = fn
+    recorded_callback.__name__ = getattr(fn, "__name__", "callback")
+    return recorded_callback
+
+
+# ------------------------------------------------------------------ futures
+class Future(_cf.Future):
+    """``concurrent.futures.Future`` whose waits and completions are recorded.
+
+    ``result()`` and ``exception()`` record a ``BLOCKED_RESULT`` span when
+    they have to wait; ``set_result``/``set_exception`` record an instant;
+    callbacks added with ``add_done_callback`` record a ``CALLBACK`` span in
+    the thread that runs them.
+    """
+
+    _tk_label = "future"
+    _tk_from_pool = False
+
+    def _waited(self, method, timeout):
+        rec = _recording._current
+        if rec is None or self.done():
+            return method(timeout)
+        t0 = perf_counter_ns()
+        try:
+            return method(timeout)
+        finally:
+            rec._add_span(_kinds.BLOCKED_RESULT, self._tk_label, t0)
+
+    def result(self, timeout=None):
+        return self._waited(super().result, timeout)
+
+    def exception(self, timeout=None):
+        return self._waited(super().exception, timeout)
+
+    def add_done_callback(self, fn):
+        if _recording._current is None or not callable(fn):
+            return super().add_done_callback(fn)
+        return super().add_done_callback(callback(fn))
+
+    def set_result(self, result):
+        super().set_result(result)
+        rec = _recording._current
+        if rec is not None and not self._tk_from_pool:
+            rec._add_instant(_kinds.SET_RESULT, self._tk_label)
+
+    def set_exception(self, exception):
+        super().set_exception(exception)
+        rec = _recording._current
+        if rec is not None and not self._tk_from_pool:
+            rec._add_instant(_kinds.EXCEPTION, self._tk_label)
+
+    def cancel(self):
+        cancelled = super().cancel()
+        rec = _recording._current
+        if cancelled and rec is not None:
+            rec._add_instant(_kinds.CANCEL, self._tk_label)
+        return cancelled
+
+
+class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
+    """``concurrent.futures.ThreadPoolExecutor`` that records its tasks.
+
+    Inside a recording, ``submit`` records a ``SUBMIT`` instant; the worker
+    records the task's ``QUEUED`` time (submit to start), its ``RUN`` span
+    with CPU time, and a ``SET_RESULT`` or ``EXCEPTION`` instant.  Futures are
+    :class:`Future` twins, so waiting on them is recorded too, and so is the
+    wait in ``shutdown(wait=True)`` (the end of a ``with`` block).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._tk_counter = itertools.count(1)
+
+    def submit(self, fn, /, *args, **kwargs):
+        rec = _recording._current
+        if rec is None:
+            future = super().submit(fn, *args, **kwargs)
+            label = _name_of(fn) if callable(fn) else "task"
+        else:
+            label = f"{_name_of(fn)} #{next(self._tk_counter)}" if callable(fn) else "task"
+            rec._add_instant(_kinds.SUBMIT, label)
+            t_submit = perf_counter_ns()
+            future = super().submit(_pool_task, rec, label, t_submit, fn, args, kwargs)
+        # Become a traced Future under the future's own lock, so that a
+        # set_result racing with this line sees either class consistently.
+        with future._condition:
+            future.__class__ = Future
+            future._tk_label = label
+            future._tk_from_pool = True
+        return future
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        rec = _recording._current
+        if rec is None or not wait:
+            return super().shutdown(wait, cancel_futures=cancel_futures)
+        t0 = perf_counter_ns()
+        try:
+            return super().shutdown(wait, cancel_futures=cancel_futures)
+        finally:
+            rec._add_span(_kinds.JOIN_WAIT, "shutdown", t0)
+
+
+def _pool_task(rec, label, t_submit, fn, args, kwargs):
+    """What a traced pool's worker runs: record queueing, the task, its outcome."""
+    rec._add_span_at(_kinds.QUEUED, label, t_submit, perf_counter_ns())
+    result = _run_recorded(rec, label, fn, args, kwargs)
+    rec._add_instant(_kinds.SET_RESULT, label)
+    return result
+
+
+def wait(fs, timeout=None, return_when=_cf.ALL_COMPLETED):
+    """``concurrent.futures.wait`` that records the caller's wait as ``BLOCKED_RESULT``."""
+    rec = _recording._current
+    if rec is None:
+        return _cf.wait(fs, timeout, return_when)
+    t0 = perf_counter_ns()
+    try:
+        return _cf.wait(fs, timeout, return_when)
+    finally:
+        rec._add_span(_kinds.BLOCKED_RESULT, "wait", t0)
+
+
+def as_completed(fs, timeout=None):
+    """``concurrent.futures.as_completed`` that records each wait for the next future."""
+    inner = _cf.as_completed(fs, timeout)
+    try:
+        while True:
+            rec = _recording._current
+            t0 = perf_counter_ns()
+            try:
+                future = next(inner)
+            except StopIteration:
+                return
+            finally:
+                if rec is not None:
+                    rec._add_span(_kinds.BLOCKED_RESULT, "as_completed", t0)
+            yield future
+    finally:
+        inner.close()
+
+
+# ------------------------------------------------------------------ threads
+class Thread(_threading.Thread):
+    """``threading.Thread`` that records its run as a ``RUN`` span (with CPU time).
+
+    An exception escaping ``run`` is recorded as an ``EXCEPTION`` instant and
+    then reaches ``threading.excepthook`` exactly as with a plain thread.
+    Subclasses that override ``run`` are recorded too.  ``join`` records the
+    caller's wait as ``JOIN_WAIT``.
+    """
+
+    def start(self):
+        rec = _recording._current
+        if rec is not None:
+            run = self.run
+            target = getattr(self, "_target", None)
+            label = _name_of(target) if target is not None else f"{type(self).__name__}.run"
+
+            def recorded_run():
+                _run_recorded(rec, label, run, (), {})
+
+            self.run = recorded_run
+        super().start()
+
+    def join(self, timeout=None):
+        rec = _recording._current
+        if rec is None or not self.is_alive():
+            return super().join(timeout)
+        t0 = perf_counter_ns()
+        try:
+            return super().join(timeout)
+        finally:
+            rec._add_span(_kinds.JOIN_WAIT, self.name, t0)
+
+
+# -------------------------------------------------------------------- locks
+def _needs_plain_call(blocking, timeout):
+    """True when a call must go straight to the real lock (to raise its own errors)."""
+    return not blocking or timeout < 0 and timeout != -1 or timeout > _threading.TIMEOUT_MAX
+
+
+class Lock:
+    """``threading.Lock`` that records waiting for it and holding it.
+
+    ``acquire`` records ``LOCK_WAIT`` only when the lock was taken by another
+    thread; the time from acquiring to ``release`` is a ``LOCK_HOLD`` span.
+
+    Args:
+        name: keyword-only label for the timeline (an addition to the stdlib API).
+    """
+
+    __slots__ = ("_lock", "name", "_hold_t0", "_hold_rec", "__weakref__")
+
+    def __init__(self, *, name="lock"):
+        self.name = check_str("name", name)
+        self._lock = _threading.Lock()
+        self._hold_t0 = 0
+        self._hold_rec = None
+
+    def acquire(self, blocking=True, timeout=-1):
+        rec = _recording._current
+        if rec is None or _needs_plain_call(blocking, timeout):
+            got = self._lock.acquire(blocking, timeout)
+        elif self._lock.acquire(False):
+            got = True
+        else:
+            t0 = perf_counter_ns()
+            try:
+                got = self._lock.acquire(True, timeout)
+            finally:
+                rec._add_span(_kinds.LOCK_WAIT, self.name, t0)
+        if got:
+            self._hold_rec = rec
+            self._hold_t0 = perf_counter_ns()
+        return got
+
+    def release(self):
+        rec, t0 = self._hold_rec, self._hold_t0
+        t1 = perf_counter_ns()
+        self._hold_rec = None
+        try:
+            self._lock.release()
+        except BaseException:
+            self._hold_rec = rec
+            raise
+        if rec is not None:
+            rec._add_span_at(_kinds.LOCK_HOLD, self.name, t0, t1)
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc_info):
+        self.release()
+
+    def locked(self):
+        return self._lock.locked()
+
+    def __repr__(self):
+        state = "locked" if self._lock.locked() else "unlocked"
+        return f"<{state} threadkit.traced.Lock {self.name!r}>"
+
+
+class RLock:
+    """``threading.RLock`` that records waiting for it and holding it.
+
+    Re-entering it from the owning thread never waits; the ``LOCK_HOLD`` span
+    runs from the first acquire to the last release.  Works with
+    ``threading.Condition``.
+
+    Args:
+        name: keyword-only label for the timeline (an addition to the stdlib API).
+    """
+
+    def __init__(self, *, name="rlock"):
+        self.name = check_str("name", name)
+        self._lock = _threading.RLock()
+        self._owner = None
+        self._count = 0
+        self._hold_t0 = 0
+        self._hold_rec = None
+
+    def acquire(self, blocking=True, timeout=-1):
+        rec = _recording._current
+        me = _threading.get_ident()
+        if rec is None or self._owner == me or _needs_plain_call(blocking, timeout):
+            got = self._lock.acquire(blocking, timeout)
+        elif self._lock.acquire(False):
+            got = True
+        else:
+            t0 = perf_counter_ns()
+            try:
+                got = self._lock.acquire(True, timeout)
+            finally:
+                rec._add_span(_kinds.LOCK_WAIT, self.name, t0)
+        if got:
+            if self._count == 0:
+                self._owner = me
+                self._hold_rec = rec
+                self._hold_t0 = perf_counter_ns()
+            self._count += 1
+        return got
+
+    def release(self):
+        if self._owner != _threading.get_ident():
+            self._lock.release()  # raises RuntimeError like the stdlib RLock
+            return
+        self._count -= 1
+        rec, t0, t1 = None, self._hold_t0, perf_counter_ns()
+        if self._count == 0:
+            self._owner = None
+            rec, self._hold_rec = self._hold_rec, None
+        self._lock.release()
+        if rec is not None:
+            rec._add_span_at(_kinds.LOCK_HOLD, self.name, t0, t1)
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc_info):
+        self.release()
+
+    # Used by threading.Condition (its wait() releases the lock completely).
+    def _is_owned(self):
+        return self._owner == _threading.get_ident()
+
+    def _release_save(self):
+        count, rec, t0, t1 = self._count, self._hold_rec, self._hold_t0, perf_counter_ns()
+        self._count, self._owner, self._hold_rec = 0, None, None
+        inner = self._lock._release_save()
+        if rec is not None:
+            rec._add_span_at(_kinds.LOCK_HOLD, self.name, t0, t1)
+        return inner, count
+
+    def _acquire_restore(self, state):
+        inner, count = state
+        self._lock._acquire_restore(inner)
+        self._owner, self._count = _threading.get_ident(), count
+        self._hold_rec = _recording._current
+        self._hold_t0 = perf_counter_ns()
+
+    def __repr__(self):
+        owner = "unlocked" if self._owner is None else f"locked by {self._owner} count={self._count}"
+        return f"<threadkit.traced.RLock {self.name!r} {owner}>"
+
+
+# --------------------------------------------------------- queues and events
+class Queue(_queue.Queue):
+    """``queue.Queue`` that records blocked ``get``/``put`` calls and hand-offs.
+
+    ``get`` records ``QUEUE_GET_WAIT`` only when the queue was empty, ``put``
+    records ``QUEUE_PUT_WAIT`` only when a bounded queue was full; every item
+    handed over records a ``PUT`` and a ``GET`` instant.
+
+    Args:
+        maxsize: as for ``queue.Queue`` (0 or less: unbounded).
+        name: keyword-only label for the timeline (an addition to the stdlib API).
+    """
+
+    def __init__(self, maxsize=0, *, name="queue"):
+        super().__init__(maxsize)
+        self.name = check_str("name", name)
+
+    def put(self, item, block=True, timeout=None):
+        rec = _recording._current
+        if rec is None or not block or (timeout is not None and timeout < 0):
+            super().put(item, block, timeout)
+        else:
+            try:
+                super().put(item, False)
+            except _queue.Full:
+                t0 = perf_counter_ns()
+                try:
+                    super().put(item, True, timeout)
+                finally:
+                    rec._add_span(_kinds.QUEUE_PUT_WAIT, self.name, t0)
+        if rec is not None:
+            rec._add_instant(_kinds.PUT, self.name)
+
+    def get(self, block=True, timeout=None):
+        rec = _recording._current
+        if rec is None or not block or (timeout is not None and timeout < 0):
+            item = super().get(block, timeout)
+        else:
+            try:
+                item = super().get(False)
+            except _queue.Empty:
+                t0 = perf_counter_ns()
+                try:
+                    item = super().get(True, timeout)
+                finally:
+                    rec._add_span(_kinds.QUEUE_GET_WAIT, self.name, t0)
+        if rec is not None:
+            rec._add_instant(_kinds.GET, self.name)
+        return item
+
+    def join(self):
+        rec = _recording._current
+        if rec is None or not self.unfinished_tasks:
+            return super().join()
+        t0 = perf_counter_ns()
+        try:
+            return super().join()
+        finally:
+            rec._add_span(_kinds.JOIN_WAIT, f"{self.name}.join", t0)
+
+
+class Event(_threading.Event):
+    """``threading.Event`` that records ``wait`` as ``EVENT_WAIT`` and ``set`` as an instant.
+
+    Args:
+        name: keyword-only label for the timeline (an addition to the stdlib API).
+    """
+
+    def __init__(self, *, name="event"):
+        super().__init__()
+        self.name = check_str("name", name)
+
+    def wait(self, timeout=None):
+        rec = _recording._current
+        if rec is None or self.is_set():
+            return super().wait(timeout)
+        t0 = perf_counter_ns()
+        try:
+            return super().wait(timeout)
+        finally:
+            rec._add_span(_kinds.EVENT_WAIT, self.name, t0)
+
+    def set(self):
+        super().set()
+        rec = _recording._current
+        if rec is not None:
+            rec._add_instant(_kinds.EVENT_SET, self.name)
