@@ -6,18 +6,45 @@ by raising :class:`ExerciseError`.  On success it returns a
 :class:`CheckPassed`, which a notebook shows as one line of text.
 """
 
+import os
 import threading
+import traceback
+import time
 
-from ._validate import check_callable, check_number
+from ._validate import check_callable, check_number, check_str
 
 #: Seconds a check waits for the learner's code before calling it a hang.
 DEFAULT_CHECK_TIMEOUT = 10.0
+#: Longest timeout :func:`call_with_timeout` accepts (one hour).
+MAX_CHECK_TIMEOUT = 3600.0
 #: Seconds a check waits for leftover threads to finish before reporting them.
 LEFTOVER_GRACE = 1.0
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 class ExerciseError(AssertionError):
-    """Raised by a check: the message lists what is wrong and how to fix it."""
+    """Raised by a check: the message lists what is wrong and how to fix it.
+
+    IPython shows it as its message only: the frames inside the check say
+    nothing about the learner's code (and would store local file paths in a
+    notebook).  An exception raised by the learner's own code is kept as the
+    cause and shown with the learner's frames.
+    """
+
+    def _render_traceback_(self):
+        lines = []
+        cause = self.__cause__
+        if cause is not None:
+            frames = [f for f in traceback.extract_tb(cause.__traceback__)
+                      if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
+            lines.append("Traceback (most recent call last):\n")
+            lines += traceback.format_list(frames)
+            lines += traceback.format_exception_only(type(cause), cause)
+            lines.append("\nThe above exception was the direct cause of the following exception:\n\n")
+        lines.append(f"ExerciseError: {self}")
+        return "".join(lines).splitlines()
 
 
 class CheckPassed(str):
@@ -28,7 +55,33 @@ class CheckPassed(str):
 
 
 def fail(problems, hint=""):
-    """Raise :class:`ExerciseError` listing ``problems`` (a list of sentences)."""
+    """Raise :class:`ExerciseError` listing ``problems`` (a list of sentences).
+
+    The message reads ``"Not yet:"``, then one ``"  - <problem>"`` line per
+    problem, then ``"Hint: <hint>"`` if a hint is given.
+
+    Args:
+        problems: a list (or other iterable) of sentences, or one sentence as a str.
+        hint: one sentence on how to fix it, or "" (or None) for none.
+
+    Raises:
+        ExerciseError: always, when the arguments are valid.
+        TypeError, ValueError: ``problems`` is empty or not text, ``hint`` is not a str.
+    """
+    if hint is not None:
+        check_str("hint", hint)
+    if isinstance(problems, str):
+        problems = [problems]
+    try:
+        problems = list(problems)
+    except TypeError:
+        raise TypeError(
+            f"problems must be a list of str (or one str), got {problems!r} (type {type(problems).__name__})"
+        ) from None
+    if not problems:
+        raise ValueError("problems must name at least one problem, got an empty list")
+    for p in problems:
+        check_str("each of problems", p)
     lines = ["Not yet:"] + [f"  - {p}" for p in problems]
     if hint:
         lines.append(f"Hint: {hint}")
@@ -45,10 +98,12 @@ def call_with_timeout(fn, *args, timeout=DEFAULT_CHECK_TIMEOUT, what="your funct
         ExerciseError: ``fn`` did not return within ``timeout`` seconds (the
             helper is a daemon thread, so a hang cannot block the kernel's exit).
         BaseException: whatever ``fn`` raised, unchanged.
-        TypeError, ValueError: ``fn`` is not callable or ``timeout`` is not > 0.
+        TypeError, ValueError: ``fn`` is not callable, ``timeout`` is not a
+            number from 0.001 to ``MAX_CHECK_TIMEOUT``, or ``what`` is not a str.
     """
     check_callable("fn", fn)
-    timeout = check_number("timeout", timeout, minimum=0.001)
+    timeout = check_number("timeout", timeout, minimum=0.001, maximum=MAX_CHECK_TIMEOUT)
+    check_str("what", what)
     outcome = {}
 
     def runner():
@@ -73,17 +128,31 @@ def call_with_timeout(fn, *args, timeout=DEFAULT_CHECK_TIMEOUT, what="your funct
 def leftover_threads(before, grace=LEFTOVER_GRACE):
     """Names of threads alive now that were not in ``before``, after waiting ``grace`` s.
 
+    The calling thread and check helpers (``"threadkit-check"``) are never
+    reported.  All threads share one ``grace`` period.
+
     Args:
         before: a collection of ``threading.Thread`` objects (e.g. ``threading.enumerate()``
             taken before the learner's code ran).
-        grace: seconds to let finishing threads end.
+        grace: seconds to let finishing threads end, 0 to ``MAX_CHECK_TIMEOUT``.
 
     Returns:
         list[str]: sorted names of threads still running.
     """
-    grace = check_number("grace", grace, minimum=0)
-    known = set(before)
-    extra = [t for t in threading.enumerate() if t not in known and t.name != "threadkit-check"]
+    grace = check_number("grace", grace, minimum=0, maximum=MAX_CHECK_TIMEOUT)
+    try:
+        known = set(before)
+    except TypeError:
+        raise TypeError(
+            f"before must be a collection of threading.Thread objects (e.g. threading.enumerate()), "
+            f"got {before!r} (type {type(before).__name__})"
+        ) from None
+    me = threading.current_thread()
+    extra = [t for t in threading.enumerate() if t not in known and t is not me and t.name != "threadkit-check"]
+    deadline = time.monotonic() + grace
     for thread in extra:
-        thread.join(grace / max(1, len(extra)))
+        try:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        except (RuntimeError, AssertionError):  # e.g. a dummy thread, which cannot be joined
+            pass
     return sorted(t.name for t in extra if t.is_alive())

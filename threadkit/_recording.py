@@ -3,18 +3,20 @@
 A :class:`Recording` collects what threads did while it was active.  The
 traced twins in :mod:`threadkit.traced` append to the *active* recording (the
 innermost ``with recording():`` block, seen by every thread); outside one they
-record nothing.  Appending is a ``list.append`` of a tuple, which is
-thread-safe and costs little, so recording disturbs the demos it measures as
-little as possible (``benchmarks/recorder_overhead.py`` measures it).
+record nothing.  Recording an event is one ``list.extend`` of a small tuple
+onto the calling thread's own buffer (no lock, no contention between
+threads, no garbage-collector work), so recording disturbs the demos it
+measures as little as possible (``benchmarks/recorder_overhead.py`` measures it).
 """
 
 import json
+import os
 import threading
 from time import perf_counter_ns, thread_time_ns
 from typing import NamedTuple, Optional
 
 from . import _kinds
-from ._validate import check_choice, check_instance, check_str
+from ._validate import check_choice, check_instance, check_number, check_str
 
 NS_PER_MS = 1_000_000
 NS_PER_US = 1_000
@@ -85,9 +87,19 @@ class ThreadInfo(NamedTuple):
 
 
 class _SeenThread:
-    """Identity of a thread as seen by one recording (names are read at the end)."""
+    """One thread as seen by one recording, with the events it recorded.
 
-    __slots__ = ("thread", "name", "ident", "is_main", "first_ns")
+    Only that thread adds to ``spans`` and ``instants`` (its own buffers), so
+    adding needs no lock and threads do not contend; readers copy the lists.
+    The buffers are *flat*: a span is 5 consecutive items, an instant 3, added
+    with one ``list.extend`` of a temporary tuple.  They hold only str, int and
+    None, which the garbage collector does not track, so recording creates no
+    new objects for it to track (stored tuples would: each stays tracked until
+    a collection visits it, and their number triggers more collections).
+    Names are read when the recording is read (a thread may rename itself).
+    """
+
+    __slots__ = ("thread", "name", "ident", "is_main", "first_ns", "spans", "instants")
 
     def __init__(self, thread, name, ident, is_main, first_ns):
         self.thread = thread
@@ -95,9 +107,22 @@ class _SeenThread:
         self.ident = ident
         self.is_main = is_main
         self.first_ns = first_ns
+        self.spans = []  # kind, label, t0, t1, cpu_ns or None, ... (absolute perf_counter_ns)
+        self.instants = []  # kind, label, t, ...
 
     def current_name(self):
         return self.thread.name if self.thread is not None else self.name
+
+
+def _records(buffer, width):
+    """The complete records of a flat buffer, as tuples of ``width`` items.
+
+    The copy is taken at once; its length is cut to whole records (records
+    are added whole, but a copy could in principle end inside one).
+    """
+    flat = list(buffer)
+    del flat[len(flat) - len(flat) % width :]
+    return list(zip(*[iter(flat)] * width))
 
 
 class Recording:
@@ -115,51 +140,77 @@ class Recording:
 
     def __init__(self, name=""):
         self.name = check_str("name", name)
+        # Per thread: .seen (its _SeenThread), .add_span and .add_instant (its buffers' extend).
         self._local = threading.local()
         self._seen = []
         self._seen_lock = threading.Lock()
-        self._spans = []
-        self._instants = []
         self.start_ns = perf_counter_ns()
         self.end_ns = None
+        # True for imported recordings: lanes keep the order of the file.
+        self._fixed_lanes = False
 
     # ----------------------------------------------------------------- adding
     def _register(self):
-        """First event from the calling thread: remember who it is."""
+        """First event from the calling thread: remember who it is, give it buffers."""
         thread = threading.current_thread()
         seen = _SeenThread(
             thread, thread.name, thread.ident, thread is threading.main_thread(), perf_counter_ns()
         )
         with self._seen_lock:
             self._seen.append(seen)
-        self._local.seen = seen
+        local = self._local
+        local.seen = seen
+        local.add_span = seen.spans.extend
+        local.add_instant = seen.instants.extend
         return seen
+
+    def _appenders(self):
+        """``(add_span, add_instant)`` of the calling thread, for twins recording several events.
+
+        ``add_span((kind, label, t0, t1, cpu_ns))`` and ``add_instant((kind, label, t))``
+        take absolute ``perf_counter_ns()`` times; a tuple may hold several whole
+        records one after the other (5 items per span, 3 per instant).
+        """
+        local = self._local
+        try:
+            return local.add_span, local.add_instant
+        except AttributeError:
+            seen = self._register()
+            return seen.spans.extend, seen.instants.extend
 
     def _add_span(self, kind, label, t0, cpu_ns=None):
         """Fast path for the twins: a span of the calling thread from ``t0`` to now."""
         t1 = perf_counter_ns()
         try:
-            seen = self._local.seen
+            add = self._local.add_span
         except AttributeError:
-            seen = self._register()
-        self._spans.append((seen, kind, label, t0, t1, cpu_ns))
+            add = self._register().spans.extend
+        add((kind, label, t0, t1, cpu_ns))
 
     def _add_span_at(self, kind, label, t0, t1, cpu_ns=None):
         """Fast path for the twins: a span of the calling thread from ``t0`` to ``t1``."""
         try:
-            seen = self._local.seen
+            add = self._local.add_span
         except AttributeError:
-            seen = self._register()
-        self._spans.append((seen, kind, label, t0, t1, cpu_ns))
+            add = self._register().spans.extend
+        add((kind, label, t0, t1, cpu_ns))
 
     def _add_instant(self, kind, label):
         """Fast path for the twins: an instant of the calling thread, now."""
         t = perf_counter_ns()
         try:
-            seen = self._local.seen
+            add = self._local.add_instant
         except AttributeError:
-            seen = self._register()
-        self._instants.append((seen, kind, label, t))
+            add = self._register().instants.extend
+        add((kind, label, t))
+
+    def _add_instant_at(self, kind, label, t):
+        """Fast path for the twins: an instant of the calling thread at ``t``."""
+        try:
+            add = self._local.add_instant
+        except AttributeError:
+            add = self._register().instants.extend
+        add((kind, label, t))
 
     def span(self, kind, label=""):
         """Return a context manager recording a span of the calling thread.
@@ -199,10 +250,35 @@ class Recording:
             self.end_ns = perf_counter_ns()
 
     # ---------------------------------------------------------------- reading
-    def _lanes(self):
+    def _snapshot(self):
+        """Copy of what was recorded so far: ``[(seen, spans, instants), ...]``."""
         with self._seen_lock:
             seen = list(self._seen)
-        order = sorted(seen, key=lambda s: (not s.is_main, s.first_ns))
+        return [(s, _records(s.spans, 5), _records(s.instants, 3)) for s in seen]
+
+    def _lanes(self, snapshot=None):
+        """Lane of every thread seen: the main thread first, then by first event.
+
+        A thread's first event is its earliest span start or instant (not the
+        moment it first appended: a span is appended when it ends).  An imported
+        recording keeps the lanes of the file it came from.
+
+        Returns:
+            ``({id(seen): lane}, [seen in lane order])``.
+        """
+        if snapshot is None:
+            snapshot = self._snapshot()
+        if self._fixed_lanes:
+            order = sorted((s for s, _, _ in snapshot), key=lambda s: (not s.is_main, s.first_ns))
+        else:
+
+            def first_event(entry):
+                s, spans, instants = entry
+                first = min((sp[2] for sp in spans), default=s.first_ns)
+                first = min([first] + [ev[2] for ev in instants])
+                return (not s.is_main, first, s.first_ns)
+
+            order = [s for s, _, _ in sorted(snapshot, key=first_event)]
         return {id(s): lane for lane, s in enumerate(order)}, order
 
     @property
@@ -214,24 +290,35 @@ class Recording:
     @property
     def spans(self):
         """All spans, as :class:`Span`, sorted by start time."""
-        lanes, _ = self._lanes()
-        out = [
-            Span(lanes[id(s)], s.current_name(), kind, label, t0 - self.start_ns, t1 - self.start_ns, cpu)
-            for s, kind, label, t0, t1, cpu in list(self._spans)
-        ]
+        snapshot = self._snapshot()
+        lanes, _ = self._lanes(snapshot)
+        start = self.start_ns
+        out = []
+        for s, spans, _ in snapshot:
+            lane, name = lanes[id(s)], s.current_name()
+            out.extend(
+                Span(lane, name, kind, label, t0 - start, t1 - start, cpu) for kind, label, t0, t1, cpu in spans
+            )
         out.sort(key=lambda sp: (sp.start_ns, sp.lane))
         return out
 
     @property
     def instants(self):
         """All instants, as :class:`Instant`, sorted by time."""
-        lanes, _ = self._lanes()
-        out = [
-            Instant(lanes[id(s)], s.current_name(), kind, label, t - self.start_ns)
-            for s, kind, label, t in list(self._instants)
-        ]
+        snapshot = self._snapshot()
+        lanes, _ = self._lanes(snapshot)
+        start = self.start_ns
+        out = []
+        for s, _, instants in snapshot:
+            lane, name = lanes[id(s)], s.current_name()
+            out.extend(Instant(lane, name, kind, label, t - start) for kind, label, t in instants)
         out.sort(key=lambda ev: (ev.t_ns, ev.lane))
         return out
+
+    def _event_counts(self):
+        with self._seen_lock:
+            seen = list(self._seen)
+        return sum(len(s.spans) // 5 for s in seen), sum(len(s.instants) // 3 for s in seen), len(seen)
 
     @property
     def duration_ms(self):
@@ -247,49 +334,79 @@ class Recording:
 
         Args:
             kind: a span kind.
-            thread: ``None`` for all threads, a thread name (str) or a lane (int).
+            thread: ``None`` for all threads, a thread name (str; every lane
+                with that name) or a lane number (int).
 
         Raises:
             ValueError: ``kind`` is not a span kind, or ``thread`` names no thread seen.
             TypeError: ``thread`` is neither None, a str nor an int.
         """
         check_choice("kind", kind, _kinds.SPAN_KINDS)
-        spans = self._spans_of(thread)
-        return sum(sp.end_ns - sp.start_ns for sp in spans if sp.kind == kind) / NS_PER_MS
+        total = 0
+        for _, spans, _ in self._selected(thread):
+            total += sum(t1 - t0 for k, _, t0, t1, _ in spans if k == kind)
+        return total / NS_PER_MS
 
     def count(self, kind, thread=None):
         """Number of spans or instants of ``kind``, optionally of one thread.
 
+        Args:
+            kind: a span or instant kind.
+            thread: ``None`` for all threads, a thread name (str; every lane
+                with that name) or a lane number (int).
+
         Raises:
             ValueError: unknown ``kind`` or ``thread``.
+            TypeError: ``thread`` is neither None, a str nor an int.
         """
         check_choice("kind", kind, _ALL_KINDS)
-        if kind in _kinds.SPAN_KINDS:
-            return sum(1 for sp in self._spans_of(thread) if sp.kind == kind)
-        lane = self._lane_of(thread)
-        return sum(1 for ev in self.instants if ev.kind == kind and (lane is None or ev.lane == lane))
+        is_span = kind in _kinds.SPAN_KINDS
+        return sum(
+            sum(1 for event in (spans if is_span else instants) if event[0] == kind)
+            for _, spans, instants in self._selected(thread)
+        )
 
-    def _lane_of(self, thread):
+    def _selected(self, thread):
+        """Snapshot entries ``(seen, spans, instants)`` of the threads selected by ``thread``."""
+        snapshot = self._snapshot()
+        lanes, order = self._lanes(snapshot)
+        wanted = self._lanes_of(thread, order)
+        return [entry for entry in snapshot if wanted is None or lanes[id(entry[0])] in wanted]
+
+    def _lanes_of(self, thread, order=None):
+        """Lanes selected by a ``thread`` argument: None (all), a name, or a lane number."""
         if thread is None:
             return None
         if isinstance(thread, bool) or not isinstance(thread, (str, int)):
-            raise TypeError(f"thread must be None, a thread name (str) or a lane number (int), got {thread!r}")
-        infos = self.threads
-        for info in infos:
-            if thread == (info.name if isinstance(thread, str) else info.lane):
-                return info.lane
-        names = ", ".join(repr(i.name) for i in infos) or "none yet"
-        raise ValueError(f"thread {thread!r} was not seen by this recording; threads seen: {names}")
+            raise TypeError(
+                f"thread must be None, a thread name (str) or a lane number (int), "
+                f"got {thread!r} (type {type(thread).__name__})"
+            )
+        if order is None:
+            _, order = self._lanes()
+        names = [s.current_name() for s in order]
+        if isinstance(thread, str):
+            lanes = {lane for lane, name in enumerate(names) if name == thread}
+        else:
+            lanes = {thread} if 0 <= thread < len(order) else set()
+        if not lanes:
+            seen = ", ".join(f"{lane}: {name!r}" for lane, name in enumerate(names)) or "none yet"
+            raise ValueError(f"thread {thread!r} was not seen by this recording; threads seen (lane: name): {seen}")
+        return lanes
+
+    def _lane_of(self, thread):
+        """First lane selected by ``thread`` (None for all threads); see :meth:`_lanes_of`."""
+        lanes = self._lanes_of(thread)
+        return None if lanes is None else min(lanes)
 
     def _spans_of(self, thread):
-        lane = self._lane_of(thread)
-        return [sp for sp in self.spans if lane is None or sp.lane == lane]
+        """Spans (as :class:`Span`) of the threads selected by ``thread``."""
+        lanes = self._lanes_of(thread)
+        return [sp for sp in self.spans if lanes is None or sp.lane in lanes]
 
     def __repr__(self):
-        return (
-            f"<Recording {self.name!r}: {len(self._spans)} spans, {len(self._instants)} instants, "
-            f"{len(self._seen)} threads>"
-        )
+        spans, instants, threads = self._event_counts()
+        return f"<Recording {self.name!r}: {spans} spans, {instants} instants, {threads} threads>"
 
     # ------------------------------------------------------- Chrome trace I/O
     def to_chrome_trace(self):
@@ -330,7 +447,12 @@ class Recording:
                 "otherData": {"recording": self.name, "duration_ns": duration_ns, "tool": "threadkit"}}
 
     def save(self, path):
-        """Write :meth:`to_chrome_trace` as JSON to ``path`` (str or path-like)."""
+        """Write :meth:`to_chrome_trace` as JSON to ``path`` (str or path-like).
+
+        Raises:
+            TypeError: ``path`` is neither a str nor a path-like object.
+        """
+        check_instance("path", path, (str, os.PathLike), "a str or path-like object")
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(self.to_chrome_trace(), fh)
 
@@ -351,6 +473,9 @@ class Recording:
         Raises:
             TypeError: ``trace`` is neither a dict nor a list of dicts.
             ValueError: an event lacks a field it needs (``ts``, ``tid``, ``dur``).
+
+        Threads are told apart by ``(pid, tid)``.  A trace from another tool
+        has its times shifted so that its first event is at 0.
         """
         if isinstance(trace, dict):
             check_instance("trace['traceEvents']", trace.get("traceEvents"), list, "a list of events")
@@ -358,59 +483,89 @@ class Recording:
         else:
             check_instance("trace", trace, list, "a dict with 'traceEvents' or a list of trace events")
             events, other = trace, {}
+        if not isinstance(other, dict):
+            other = {}
         rec = cls(str(other.get("recording", "")))
         rec.start_ns = 0
+        rec._fixed_lanes = True
         seen = {}
 
-        def lane_thread(event):
+        def lane_thread(i, event):
             tid = event.get("tid")
             if tid is None:
-                raise ValueError(f"trace event has no 'tid': {event!r}")
-            if tid not in seen:
-                seen[tid] = _SeenThread(None, f"thread {tid}", None, False, 0)
-            return seen[tid]
+                raise ValueError(f"trace event {i} has no 'tid': {event!r}")
+            pid = event.get("pid", 0)
+            try:
+                key = (pid, tid)
+                th = seen.get(key)
+            except TypeError:  # unhashable pid or tid
+                raise TypeError(f"trace event {i} has an unusable 'pid' or 'tid': {event!r}") from None
+            if th is None:
+                th = seen[key] = _SeenThread(None, f"thread {tid}", None, False, len(seen))
+            return th
+
+        def number(i, event, field):
+            value = event.get(field)
+            if value is None:
+                raise ValueError(f"trace event {i} (phase {event.get('ph')!r}) has no {field!r}: {event!r}")
+            return check_number(f"trace event {i} {field!r}", value)
 
         for i, event in enumerate(events):
             if not isinstance(event, dict):
                 raise TypeError(f"trace event {i} must be a dict, got {type(event).__name__}")
             ph = event.get("ph")
-            args = event.get("args") or {}
+            args = event.get("args")
+            if not isinstance(args, dict):
+                args = {}
             if ph == "M" and event.get("name") == "thread_name":
-                th = lane_thread(event)
+                th = lane_thread(i, event)
                 th.name = str(args.get("name", th.name))
                 th.ident = args.get("ident")
                 th.is_main = bool(args.get("is_main", th.name == MAIN_THREAD_NAME))
             elif ph in ("X", "i", "I"):
-                if "ts" not in event:
-                    raise ValueError(f"trace event {i} has no 'ts': {event!r}")
-                th = lane_thread(event)
-                t0 = round(event["ts"] * NS_PER_US)
+                t0 = round(number(i, event, "ts") * NS_PER_US)
+                th = lane_thread(i, event)
+                kind = args.get("kind", event.get("cat"))
+                label = str(args.get("label", event.get("name", "")))
                 if ph == "X":
-                    if "dur" not in event:
-                        raise ValueError(f"trace event {i} has phase 'X' but no 'dur': {event!r}")
-                    kind = args.get("kind", event.get("cat"))
+                    t1 = t0 + round(number(i, event, "dur") * NS_PER_US)
                     kind = kind if kind in _kinds.SPAN_KINDS else _kinds.RUN
-                    label = args.get("label", event.get("name", ""))
-                    t1 = t0 + round(event["dur"] * NS_PER_US)
-                    rec._spans.append((th, kind, str(label), t0, t1, args.get("cpu_ns")))
+                    cpu = args.get("cpu_ns")
+                    cpu = cpu if isinstance(cpu, int) and not isinstance(cpu, bool) else None
+                    th.spans.extend((kind, label, t0, t1, cpu))
                 else:
-                    kind = args.get("kind", event.get("cat"))
                     kind = kind if kind in _kinds.INSTANT_KINDS else _kinds.MARK
-                    label = args.get("label", event.get("name", ""))
-                    rec._instants.append((th, kind, str(label), t0))
-        for tid in sorted(seen, key=lambda t: (not seen[t].is_main, t if isinstance(t, int) else 0)):
-            seen[tid].first_ns = len(rec._seen)
-            rec._seen.append(seen[tid])
+                    th.instants.extend((kind, label, t0))
+
+        def order(key):
+            pid, tid = key
+            return (not seen[key].is_main, pid if isinstance(pid, int) else 0,
+                    tid if isinstance(tid, int) else 0, seen[key].first_ns)
+
+        for key in sorted(seen, key=order):
+            seen[key].first_ns = len(rec._seen)
+            rec._seen.append(seen[key])
+        spans = [sp for th in rec._seen for sp in _records(th.spans, 5)]
+        instants = [ev for th in rec._seen for ev in _records(th.instants, 3)]
+        ends = [t1 for _, _, _, t1, _ in spans] + [t for _, _, t in instants]
+        if other.get("tool") != "threadkit":
+            # A foreign trace: its times count from an arbitrary origin; start at its first event.
+            starts = [t0 for _, _, t0, _, _ in spans] + [t for _, _, t in instants]
+            rec.start_ns = min(starts, default=0)
         duration = other.get("duration_ns")
-        if duration is None:
-            ends = [t1 for _, _, _, _, t1, _ in rec._spans] + [t for _, _, _, t in rec._instants]
-            duration = max(ends, default=0)
-        rec.end_ns = int(duration)
+        if not isinstance(duration, int) or isinstance(duration, bool):
+            duration = max(ends, default=rec.start_ns) - rec.start_ns
+        rec.end_ns = rec.start_ns + duration
         return rec
 
     @classmethod
     def load(cls, path):
-        """Read a Chrome trace JSON file written by :meth:`save` (or another tool)."""
+        """Read a Chrome trace JSON file written by :meth:`save` (or another tool).
+
+        Raises:
+            TypeError: ``path`` is neither a str nor a path-like object.
+        """
+        check_instance("path", path, (str, os.PathLike), "a str or path-like object")
         with open(path, encoding="utf-8") as fh:
             return cls.from_chrome_trace(json.load(fh))
 
@@ -482,10 +637,12 @@ class recording:
 
     def __enter__(self):
         global _current
+        # Start the clock before publishing the recording, so that no thread
+        # can record an event that precedes its start.
+        self._rec.start_ns = perf_counter_ns()
         with _stack_lock:
             _stack.append(self._rec)
             _current = self._rec
-        self._rec.start_ns = perf_counter_ns()
         return self._rec
 
     def __exit__(self, *exc_info):

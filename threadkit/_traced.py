@@ -20,24 +20,46 @@ from . import _kinds
 from . import _recording
 from ._validate import check_callable, check_str
 
+# Bound once: the hot paths below run for every task and every lock operation.
+_RUN = _kinds.RUN
+_QUEUED = _kinds.QUEUED
+_EXCEPTION = _kinds.EXCEPTION
+_SET_RESULT = _kinds.SET_RESULT
+_LOCK_WAIT = _kinds.LOCK_WAIT
+_LOCK_HOLD = _kinds.LOCK_HOLD
+_BLOCKED_RESULT = _kinds.BLOCKED_RESULT
+_PUT = _kinds.PUT
+_SUBMIT = _kinds.SUBMIT
+_GET = _kinds.GET
+#: States of a done future (concurrent.futures._base); a done future stays done.
+_DONE_STATES = frozenset(
+    {_cf._base.CANCELLED, _cf._base.CANCELLED_AND_NOTIFIED, _cf._base.FINISHED}
+)
+
 
 def _name_of(fn):
-    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
+    """A label for ``fn``: its qualified name, else its name, else its type's name (always a str)."""
+    for attribute in ("__qualname__", "__name__"):
+        name = getattr(fn, attribute, None)
+        if name and isinstance(name, str):
+            return name.rpartition("<locals>.")[2]  # a nested function reads as its own name
+    return type(fn).__name__
 
 
 def _run_recorded(rec, label, fn, args, kwargs):
     """Run ``fn`` as a RUN span (with CPU time) of the calling thread in ``rec``."""
+    add_span, add_instant = rec._appenders()
     c0 = thread_time_ns()
     t0 = perf_counter_ns()
     try:
         result = fn(*args, **kwargs)
     except BaseException:
         t1 = perf_counter_ns()
-        rec._add_span_at(_kinds.RUN, label, t0, t1, thread_time_ns() - c0)
-        rec._add_instant(_kinds.EXCEPTION, label)
+        add_span((_RUN, label, t0, t1, thread_time_ns() - c0))
+        add_instant((_EXCEPTION, label, t1))
         raise
     t1 = perf_counter_ns()
-    rec._add_span_at(_kinds.RUN, label, t0, t1, thread_time_ns() - c0)
+    add_span((_RUN, label, t0, t1, thread_time_ns() - c0))
     return result
 
 
@@ -76,6 +98,22 @@ def callback(fn, label=None):
     return recorded_callback
 
 
+def _bound_callback(fn, rec):
+    """Wrap ``fn`` to record each call as a ``CALLBACK`` span in ``rec`` (set up now, run later)."""
+    label = _name_of(fn)
+
+    def recorded_callback(*args, **kwargs):
+        t0 = perf_counter_ns()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            rec._add_span(_kinds.CALLBACK, label, t0)
+
+    recorded_callback.__wrapped__ = fn
+    recorded_callback.__name__ = getattr(fn, "__name__", "callback")
+    return recorded_callback
+
+
 # ------------------------------------------------------------------ futures
 class Future(_cf.Future):
     """``concurrent.futures.Future`` whose waits and completions are recorded.
@@ -89,26 +127,32 @@ class Future(_cf.Future):
     _tk_label = "future"
     _tk_from_pool = False
 
-    def _waited(self, method, timeout):
+    def result(self, timeout=None):
         rec = _recording._current
-        if rec is None or self.done():
-            return method(timeout)
+        # (_state read without the lock: a done future never becomes undone.)
+        if rec is None or self._state in _DONE_STATES:
+            return _cf.Future.result(self, timeout)
         t0 = perf_counter_ns()
         try:
-            return method(timeout)
+            return _cf.Future.result(self, timeout)
         finally:
-            rec._add_span(_kinds.BLOCKED_RESULT, self._tk_label, t0)
-
-    def result(self, timeout=None):
-        return self._waited(super().result, timeout)
+            rec._add_span(_BLOCKED_RESULT, self._tk_label, t0)
 
     def exception(self, timeout=None):
-        return self._waited(super().exception, timeout)
+        rec = _recording._current
+        if rec is None or self._state in _DONE_STATES:
+            return _cf.Future.exception(self, timeout)
+        t0 = perf_counter_ns()
+        try:
+            return _cf.Future.exception(self, timeout)
+        finally:
+            rec._add_span(_BLOCKED_RESULT, self._tk_label, t0)
 
     def add_done_callback(self, fn):
-        if _recording._current is None or not callable(fn):
+        rec = _recording._current
+        if rec is None or not callable(fn):
             return super().add_done_callback(fn)
-        return super().add_done_callback(callback(fn))
+        return super().add_done_callback(_bound_callback(fn, rec))
 
     def set_result(self, result):
         super().set_result(result)
@@ -151,9 +195,16 @@ class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
             label = _name_of(fn) if callable(fn) else "task"
         else:
             label = f"{_name_of(fn)} #{next(self._tk_counter)}" if callable(fn) else "task"
-            rec._add_instant(_kinds.SUBMIT, label)
             t_submit = perf_counter_ns()
-            future = super().submit(_pool_task, rec, label, t_submit, fn, args, kwargs)
+            # (The task's own arguments are passed flat, so a pending task keeps
+            # no more objects alive than an unrecorded one: less work for the GC.)
+            future = super().submit(_pool_task, rec, label, t_submit, fn, *args, **kwargs)
+            # Recorded once submit succeeded (it raises after shutdown), at the submit time.
+            try:
+                add_instant = rec._local.add_instant
+            except AttributeError:
+                add_instant = rec._appenders()[1]
+            add_instant((_SUBMIT, label, t_submit))
         # Become a traced Future under the future's own lock, so that a
         # set_result racing with this line sees either class consistently.
         with future._condition:
@@ -173,11 +224,29 @@ class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
             rec._add_span(_kinds.JOIN_WAIT, "shutdown", t0)
 
 
-def _pool_task(rec, label, t_submit, fn, args, kwargs):
-    """What a traced pool's worker runs: record queueing, the task, its outcome."""
-    rec._add_span_at(_kinds.QUEUED, label, t_submit, perf_counter_ns())
-    result = _run_recorded(rec, label, fn, args, kwargs)
-    rec._add_instant(_kinds.SET_RESULT, label)
+def _pool_task(rec, label, t_submit, fn, /, *args, **kwargs):
+    """What a traced pool's worker runs: record queueing, the task, its outcome.
+
+    (``_run_recorded`` inlined: this runs once per task, so it stays lean.)
+    """
+    local = rec._local
+    try:
+        add_span, add_instant = local.add_span, local.add_instant
+    except AttributeError:
+        add_span, add_instant = rec._appenders()
+    c0 = thread_time_ns()
+    t0 = perf_counter_ns()
+    try:
+        result = fn(*args, **kwargs)
+    except BaseException:
+        t1 = perf_counter_ns()
+        # Two spans in one go: queued (submit to start), then running.
+        add_span((_QUEUED, label, t_submit, t0, None, _RUN, label, t0, t1, thread_time_ns() - c0))
+        add_instant((_EXCEPTION, label, t1))
+        raise
+    t1 = perf_counter_ns()
+    add_span((_QUEUED, label, t_submit, t0, None, _RUN, label, t0, t1, thread_time_ns() - c0))
+    add_instant((_SET_RESULT, label, t1))
     return result
 
 
@@ -203,10 +272,13 @@ def as_completed(fs, timeout=None):
             try:
                 future = next(inner)
             except StopIteration:
-                return
-            finally:
-                if rec is not None:
+                return  # all futures were yielded: nothing was waited for
+            except BaseException:
+                if rec is not None:  # e.g. TimeoutError: the caller did wait
                     rec._add_span(_kinds.BLOCKED_RESULT, "as_completed", t0)
+                raise
+            if rec is not None:
+                rec._add_span(_kinds.BLOCKED_RESULT, "as_completed", t0)
             yield future
     finally:
         inner.close()
@@ -224,21 +296,31 @@ class Thread(_threading.Thread):
 
     def start(self):
         rec = _recording._current
-        if rec is not None:
-            run = self.run
-            target = getattr(self, "_target", None)
-            label = _name_of(target) if target is not None else f"{type(self).__name__}.run"
+        if rec is None:
+            return super().start()
+        had_own_run = "run" in self.__dict__
+        previous = self.__dict__.get("run")
+        run = self.run
+        target = getattr(self, "_target", None)
+        label = _name_of(target) if target is not None else f"{type(self).__name__}.run"
 
-            def recorded_run():
-                _run_recorded(rec, label, run, (), {})
+        def recorded_run():
+            _run_recorded(rec, label, run, (), {})
 
-            self.run = recorded_run
-        super().start()
+        self.run = recorded_run
+        try:
+            super().start()
+        except BaseException:  # not started (e.g. started twice): leave run as it was
+            if had_own_run:
+                self.run = previous
+            else:
+                del self.run
+            raise
 
     def join(self, timeout=None):
         rec = _recording._current
-        if rec is None or not self.is_alive():
-            return super().join(timeout)
+        if rec is None or not self.is_alive() or self is _threading.current_thread():
+            return super().join(timeout)  # (joining itself raises RuntimeError at once)
         t0 = perf_counter_ns()
         try:
             return super().join(timeout)
@@ -248,8 +330,18 @@ class Thread(_threading.Thread):
 
 # -------------------------------------------------------------------- locks
 def _needs_plain_call(blocking, timeout):
-    """True when a call must go straight to the real lock (to raise its own errors)."""
-    return not blocking or timeout < 0 and timeout != -1 or timeout > _threading.TIMEOUT_MAX
+    """True when a call must go straight to the real lock.
+
+    That is a non-blocking call (it never waits), or any timeout other than
+    -1 or an int/float from 0 to ``TIMEOUT_MAX``: the real lock then raises
+    its own error (negative, NaN, None, too large, not a number) or accepts
+    the value in its own way.
+    """
+    if not blocking:
+        return True
+    if timeout == -1:
+        return False
+    return type(timeout) not in (int, float) or not 0 <= timeout <= _threading.TIMEOUT_MAX
 
 
 class Lock:
@@ -272,37 +364,56 @@ class Lock:
 
     def acquire(self, blocking=True, timeout=-1):
         rec = _recording._current
-        if rec is None or _needs_plain_call(blocking, timeout):
-            got = self._lock.acquire(blocking, timeout)
-        elif self._lock.acquire(False):
+        lock = self._lock
+        if rec is None:
+            return lock.acquire(blocking, timeout)  # (and _hold_rec stays None)
+        if timeout != -1 and _needs_plain_call(blocking, timeout) or not blocking:
+            got = lock.acquire(blocking, timeout)
+        elif lock.acquire(False):
             got = True
         else:
             t0 = perf_counter_ns()
             try:
-                got = self._lock.acquire(True, timeout)
+                got = lock.acquire(True, timeout)
             finally:
-                rec._add_span(_kinds.LOCK_WAIT, self.name, t0)
+                rec._add_span(_LOCK_WAIT, self.name, t0)
         if got:
             self._hold_rec = rec
             self._hold_t0 = perf_counter_ns()
         return got
 
     def release(self):
-        rec, t0 = self._hold_rec, self._hold_t0
+        rec = self._hold_rec
+        if rec is None:
+            self._lock.release()  # an unlocked lock raises RuntimeError
+            return
+        t0 = self._hold_t0
         t1 = perf_counter_ns()
         self._hold_rec = None
+        self._lock.release()
         try:
-            self._lock.release()
-        except BaseException:
-            self._hold_rec = rec
-            raise
-        if rec is not None:
-            rec._add_span_at(_kinds.LOCK_HOLD, self.name, t0, t1)
+            add = rec._local.add_span
+        except AttributeError:
+            add = rec._appenders()[0]
+        add((_LOCK_HOLD, self.name, t0, t1, None))
 
     __enter__ = acquire
 
     def __exit__(self, *exc_info):
-        self.release()
+        # release(), repeated here: one call less on every `with lock:`.
+        rec = self._hold_rec
+        if rec is None:
+            self._lock.release()
+            return
+        t0 = self._hold_t0
+        t1 = perf_counter_ns()
+        self._hold_rec = None
+        self._lock.release()
+        try:
+            add = rec._local.add_span
+        except AttributeError:
+            add = rec._appenders()[0]
+        add((_LOCK_HOLD, self.name, t0, t1, None))
 
     def locked(self):
         return self._lock.locked()
@@ -413,8 +524,8 @@ class Queue(_queue.Queue):
 
     def put(self, item, block=True, timeout=None):
         rec = _recording._current
-        if rec is None or not block or (timeout is not None and timeout < 0):
-            super().put(item, block, timeout)
+        if rec is None or self.maxsize <= 0 or not block or (timeout is not None and timeout < 0):
+            super().put(item, block, timeout)  # (an unbounded queue never blocks nor checks timeout)
         else:
             try:
                 super().put(item, False)
@@ -425,7 +536,12 @@ class Queue(_queue.Queue):
                 finally:
                     rec._add_span(_kinds.QUEUE_PUT_WAIT, self.name, t0)
         if rec is not None:
-            rec._add_instant(_kinds.PUT, self.name)
+            t = perf_counter_ns()
+            try:
+                add = rec._local.add_instant
+            except AttributeError:
+                add = rec._appenders()[1]
+            add((_PUT, self.name, t))
 
     def get(self, block=True, timeout=None):
         rec = _recording._current
@@ -441,7 +557,12 @@ class Queue(_queue.Queue):
                 finally:
                     rec._add_span(_kinds.QUEUE_GET_WAIT, self.name, t0)
         if rec is not None:
-            rec._add_instant(_kinds.GET, self.name)
+            t = perf_counter_ns()
+            try:
+                add = rec._local.add_instant
+            except AttributeError:
+                add = rec._appenders()[1]
+            add((_GET, self.name, t))
         return item
 
     def join(self):

@@ -39,12 +39,15 @@ def check_number(name, value, *, minimum=None, maximum=None):
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number{_range_text(minimum, maximum)}, got {_describe(value)}")
-    value = float(value)
-    if not math.isfinite(value) or (minimum is not None and value < minimum) or (
-        maximum is not None and value > maximum
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        number = math.inf
+    if not math.isfinite(number) or (minimum is not None and number < minimum) or (
+        maximum is not None and number > maximum
     ):
         raise ValueError(f"{name} must be a finite number{_range_text(minimum, maximum)}, got {value!r}")
-    return value
+    return number
 
 
 def check_callable(name, value):
