@@ -1,0 +1,205 @@
+"""Notebook run checks for the course's test suite.
+
+This is the *root* conftest on purpose: pytest only loads conftest files on the path from
+the root directory to the paths it is given, so `tests/conftest.py` would not be loaded by
+`pytest notebooks`, and the checks below would be skipped exactly when they matter.
+
+The rules (tests/test_harness.py proves each of them):
+
+1. When the run includes the notebooks folder (no path arguments, so `testpaths` is used,
+   or a path argument that is `notebooks/` or one of its parents):
+   - `notebooks/` must hold at least one `*.ipynb`;
+   - the notebooks collected must be exactly `notebooks/*.ipynb` (a notebook with no code
+     cell collects nothing and counts as missing; one that is `--ignore`d, or a run without
+     `--nbval`, fails too). `-k`, `-m` and `--deselect` relax this rule only (with a note).
+2. In every run: each collected notebook must be *executed*: every one of its collected
+   cells reaches the call phase (passed or failed; an `NBVAL_SKIP` cell counts) and at
+   least one cell really ran. A kernel that cannot start, or cells skipped before they
+   run, fail the session instead of passing silently.
+
+A failed rule sets the session's exit status to "tests failed" and is explained in a
+"notebook run check" section of the terminal summary.
+
+Also: nbval resolves `--nbval-sanitize-with` against the working directory; a relative
+path that only exists relative to the root directory is made absolute here, so `pytest`
+also works when started from another directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS_DIR = "notebooks"
+
+_PLUGIN_NAME = "notebook-run-check"
+
+
+class _NotebookRunCheck:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.nb_dir = (config.rootpath / NOTEBOOKS_DIR).resolve()
+        self.enforce_set = _run_includes(config, self.nb_dir)
+        self.filtered = bool(
+            config.getoption("keyword", "")
+            or config.getoption("markexpr", "")
+            or config.getoption("deselect", None)
+        )
+        self.collect_only = bool(config.getoption("collectonly", False))
+        self.nb_items: dict[Path, list[str]] = {}  # notebook -> collected cell node ids
+        self.empty_notebooks: set[Path] = set()  # collected, but no code cell
+        self.called: dict[str, str] = {}  # cell node id -> call-phase outcome
+        self.collection_problems: list[str] = []
+        self.notes: list[str] = []
+        self._problems: list[str] | None = None
+
+    # -- helpers ---------------------------------------------------------------------
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.config.rootpath.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def expected(self) -> list[Path]:
+        if not self.nb_dir.is_dir():
+            return []
+        return sorted(p.resolve() for p in self.nb_dir.glob("*.ipynb") if p.is_file())
+
+    # -- rule 1: collection ----------------------------------------------------------
+    def check_collection(self, session: pytest.Session) -> None:
+        for item in session.items:
+            path = Path(str(getattr(item, "path", ""))).resolve()
+            if path.suffix == ".ipynb":
+                self.nb_items.setdefault(path, []).append(item.nodeid)
+        if not self.enforce_set:
+            return
+        expected = self.expected()
+        if not expected:
+            self.collection_problems.append(
+                f"no notebooks found: {self.rel(self.nb_dir)}/*.ipynb matches nothing"
+            )
+            return
+        if self.filtered:
+            self.notes.append(
+                "the notebook set check was relaxed because -k/-m/--deselect filters this run"
+            )
+            return
+        collected = set(self.nb_items)
+        for nb in expected:
+            if nb in collected:
+                continue
+            if nb in self.empty_notebooks:
+                self.collection_problems.append(
+                    f"{self.rel(nb)}: has no code cell, so nothing of it can run"
+                )
+            else:
+                self.collection_problems.append(
+                    f"{self.rel(nb)}: not collected (is --nbval active? was it --ignore'd?)"
+                )
+        for nb in sorted(collected - set(expected)):
+            self.collection_problems.append(
+                f"{self.rel(nb)}: collected, but not one of {self.rel(self.nb_dir)}/*.ipynb"
+            )
+
+    # -- rule 2: execution -----------------------------------------------------------
+    def problems(self) -> list[str]:
+        if self._problems is not None:
+            return self._problems
+        problems = list(self.collection_problems)
+        if not self.collect_only:
+            for nb, node_ids in sorted(self.nb_items.items()):
+                outcomes = [self.called.get(n) for n in node_ids]
+                reached = sum(o is not None for o in outcomes)
+                ran = sum(o in ("passed", "failed") for o in outcomes)
+                if reached < len(node_ids):
+                    problems.append(
+                        f"{self.rel(nb)}: not executed, only {reached} of {len(node_ids)} "
+                        "collected cells ran (kernel did not start, cells skipped, or the "
+                        "run stopped early)"
+                    )
+                elif ran == 0:
+                    problems.append(f"{self.rel(nb)}: not executed, every cell was skipped")
+        self._problems = problems
+        return problems
+
+    def executed_count(self) -> int:
+        count = 0
+        for node_ids in self.nb_items.values():
+            outcomes = [self.called.get(n) for n in node_ids]
+            if all(o is not None for o in outcomes) and any(
+                o in ("passed", "failed") for o in outcomes
+            ):
+                count += 1
+        return count
+
+    # -- pytest hooks ----------------------------------------------------------------
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.nodeid.endswith(".ipynb") and report.passed and not report.result:
+            self.empty_notebooks.add((self.config.rootpath / report.nodeid).resolve())
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.check_collection(session)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            self.called[report.nodeid] = report.outcome
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.problems() and session.exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.NO_TESTS_COLLECTED,
+        ):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not (self.enforce_set or self.nb_items):
+            return
+        problems = self.problems()
+        executed = 0 if self.collect_only else self.executed_count()
+        summary = (
+            f"{len(self.nb_items)} notebook(s) collected, {executed} executed, "
+            f"{len(self.expected())} in {self.rel(self.nb_dir)}/"
+        )
+        if problems:
+            terminalreporter.write_sep("=", "notebook run check FAILED", red=True, bold=True)
+            for line in problems:
+                terminalreporter.write_line(f"  {line}", red=True)
+            terminalreporter.write_line(f"  ({summary})")
+        else:
+            terminalreporter.write_sep("-", "notebook run check")
+            terminalreporter.write_line(f"  ok: {summary}")
+        for note in self.notes:
+            terminalreporter.write_line(f"  note: {note}", yellow=True)
+
+
+def _run_includes(config: pytest.Config, nb_dir: Path) -> bool:
+    """True when testpaths apply (no path given) or a path covers notebooks/."""
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        return True  # even when notebooks/ does not exist (pytest drops missing testpaths)
+    for arg in config.args:
+        path = Path(arg.split("::", 1)[0])
+        if not path.is_absolute():
+            path = config.invocation_params.dir / path
+        path = path.resolve()
+        if path == nb_dir or path in nb_dir.parents:
+            return True
+    return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    sanitize = getattr(config.option, "nbval_sanitize_with", None)
+    if sanitize and not os.path.isabs(sanitize) and not os.path.exists(sanitize):
+        candidate = config.rootpath / sanitize
+        if candidate.exists():
+            config.option.nbval_sanitize_with = str(candidate)
+    if hasattr(config, "workerinput") or config.getoption("numprocesses", None):
+        return  # pytest-xdist spreads items over workers: the check is not supported
+    config.pluginmanager.register(_NotebookRunCheck(config), _PLUGIN_NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    plugin = config.pluginmanager.get_plugin(_PLUGIN_NAME)
+    if plugin is not None:
+        config.pluginmanager.unregister(plugin)

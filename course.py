@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""threadkit course: the single entry point (standard library only; Linux, macOS, Windows).
+
+Usage:
+    python3 course.py lab [JUPYTER-LAB-ARGS...]   open the course in JupyterLab, at
+                                                  notebooks/00_start_here.ipynb
+    python3 course.py test [PYTEST-ARGS...]       run the unit tests and every notebook
+    python3 course.py execute [NOTEBOOK...]       re-execute notebooks in place (default:
+                                                  all of notebooks/*.ipynb)
+    python3 course.py setup                       only create or update the environment
+    python3 course.py --help                      show this help
+
+Every command first makes sure the course environment exists: a virtual environment
+(`.venv` next to this file, or the directory named by the COURSE_VENV environment
+variable) created with the Python that runs this script (3.11 or newer), holding the
+pinned requirements.txt and this project (`pip install -e .`). The install runs again only
+when requirements.txt, pyproject.toml or the environment's Python changed: a stamp file in
+the environment records their sha256. Delete the environment to start from scratch.
+
+Arguments after `lab` go to `jupyter lab` (e.g. `--no-browser --port 8899`; a first
+argument that is a path opens that notebook instead), arguments after `test` go to
+`python -m pytest` (e.g. `-q tests/test_harness.py`, `notebooks`). The exit status is the
+one of the command that ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+REQUIREMENTS = ROOT / "requirements.txt"
+PYPROJECT = ROOT / "pyproject.toml"
+NOTEBOOKS = ROOT / "notebooks"
+START_NOTEBOOK = NOTEBOOKS / "00_start_here.ipynb"
+STAMP_NAME = ".course-stamp"
+MIN_PYTHON = (3, 11)
+TESTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
+EXECUTE_TIMEOUT = 120  # seconds per cell for `execute`
+COMMANDS = ("lab", "test", "execute", "setup")
+
+USAGE = """usage: python3 course.py {lab,test,execute,setup} [ARGS...]
+       python3 course.py --help"""
+
+
+class CourseError(Exception):
+    """A problem explained to the user; exit status 1 (2 for usage errors)."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def say(message: str) -> None:
+    print(f"course.py: {message}", file=sys.stderr, flush=True)
+
+
+# -- the environment ---------------------------------------------------------------------
+def venv_dir() -> Path:
+    override = os.environ.get("COURSE_VENV")
+    if override:
+        return Path(override).expanduser().resolve()
+    return ROOT / ".venv"
+
+
+def venv_python(venv: Path) -> Path:
+    if os.name == "nt":
+        return venv / "Scripts" / "python.exe"
+    return venv / "bin" / "python"
+
+
+def child_env(venv: Path) -> dict:
+    """The environment for commands run inside the course venv (as if activated)."""
+    env = dict(os.environ)
+    bindir = venv_python(venv).parent
+    env["PATH"] = str(bindir) + os.pathsep + env.get("PATH", "")
+    env["VIRTUAL_ENV"] = str(venv)
+    env["COURSE_VENV"] = str(venv)  # nested `course.py` calls (tests) use the same venv
+    env["JUPYTER_PREFER_ENV_PATH"] = "1"  # the venv's kernelspec before any user-wide one
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env.pop("PYTHONHOME", None)
+    env.pop("__PYVENV_LAUNCHER__", None)  # macOS framework builds
+    return env
+
+
+def run(cmd: list, env: dict) -> None:
+    cmd = [str(c) for c in cmd]
+    say("running " + " ".join(cmd))
+    status = subprocess.call(cmd, cwd=str(ROOT), env=env)
+    if status != 0:
+        raise CourseError(f"exit status {status} from: {' '.join(cmd[1:])}", status)
+
+
+def python_version(python: Path) -> tuple:
+    """(major, minor, micro) and the full version text of the venv's Python."""
+    code = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.version)"
+    try:
+        out = subprocess.run(
+            [str(python), "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise CourseError(
+            f"{python.parent.parent} is not a working virtual environment ({exc}).\n"
+            "Delete that directory and run the command again."
+        ) from exc
+    numbers = tuple(int(n) for n in out.splitlines()[0].split("."))
+    return numbers, out
+
+
+def stamp_for(version: str) -> str:
+    digest = hashlib.sha256()
+    for path in (REQUIREMENTS, PYPROJECT):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(b"python\0" + version.encode())
+    return digest.hexdigest()
+
+
+def ensure_env() -> Path:
+    """Create the venv if missing and install the pinned requirements if they changed."""
+    for path in (REQUIREMENTS, PYPROJECT):
+        if not path.is_file():
+            raise CourseError(f"{path} is missing; is this a complete checkout?")
+    venv = venv_dir()
+    python = venv_python(venv)
+    env = child_env(venv)
+    created = False
+    if not python.exists():
+        if venv.exists() and any(venv.iterdir()):
+            raise CourseError(
+                f"{venv} exists but holds no Python ({python} is missing).\n"
+                "Delete that directory (or set COURSE_VENV elsewhere) and run again."
+            )
+        if sys.version_info[:2] < MIN_PYTHON:
+            raise CourseError(
+                "the course needs Python %d.%d or newer, this is %s; run course.py with "
+                "python3.11, python3.12 or python3.13" % (*MIN_PYTHON, sys.version.split()[0])
+            )
+        if sys.version_info[:2] not in TESTED_PYTHONS:
+            say(f"warning: the course is tested on Python 3.11-3.13, this is {sys.version.split()[0]}")
+        say(f"creating the course environment in {venv} with {sys.executable}")
+        status = subprocess.call([sys.executable, "-m", "venv", str(venv)])
+        if status != 0 or not python.exists():
+            raise CourseError(f"could not create a virtual environment in {venv}", status or 1)
+        created = True
+    numbers, version = python_version(python)
+    if numbers[:2] < MIN_PYTHON:
+        raise CourseError(
+            "%s uses Python %d.%d.%d; the course needs %d.%d or newer.\n" % (venv, *numbers, *MIN_PYTHON)
+            + "Delete that directory and run course.py with python3.11, 3.12 or 3.13."
+        )
+    stamp = venv / STAMP_NAME
+    wanted = stamp_for(version)
+    if not created and stamp.is_file() and stamp.read_text().strip() == wanted:
+        return venv
+    if stamp.exists():
+        stamp.unlink()
+    say("installing the pinned requirements (a few minutes the first time)")
+    if created:
+        run([python, "-m", "pip", "install", "--upgrade", "pip"], env)
+    run([python, "-m", "pip", "install", "-r", REQUIREMENTS, "-e", ROOT], env)
+    stamp.write_text(wanted + "\n")
+    say(f"environment ready: {venv}")
+    return venv
+
+
+# -- commands ----------------------------------------------------------------------------
+def exec_in_root(cmd: list, env: dict) -> int:
+    """Run cmd from the repository root in the foreground and return its exit status.
+
+    On POSIX the process is replaced (signals such as Ctrl-C and SIGTERM go straight to
+    Jupyter or pytest); on Windows the child is waited for.
+    """
+    cmd = [str(c) for c in cmd]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.chdir(ROOT)
+        os.execve(cmd[0], cmd, env)
+    proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env)
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:  # the child got Ctrl-C too; let it decide
+            continue
+
+
+def cmd_lab(args: list) -> int:
+    venv = ensure_env()
+    # The file browser shows the whole repository (as on Binder), not only notebooks/:
+    # without root_dir, Jupyter would use the opened notebook's folder.
+    cmd = [venv_python(venv), "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}"]
+    if args and not args[0].startswith("-"):
+        cmd.append(str(Path(args.pop(0)).resolve()))  # the learner named a notebook to open
+    elif START_NOTEBOOK.is_file():
+        cmd.append(START_NOTEBOOK.relative_to(ROOT).as_posix())
+    else:
+        say(f"warning: {START_NOTEBOOK.relative_to(ROOT)} does not exist yet; opening the lab")
+    return exec_in_root(cmd + args, child_env(venv))
+
+
+def cmd_test(args: list) -> int:
+    venv = ensure_env()
+    return exec_in_root([venv_python(venv), "-m", "pytest", *args], child_env(venv))
+
+
+def check_kernel(venv: Path, env: dict) -> None:
+    """Make sure the `python3` kernel that nbconvert will start is the venv's Python."""
+    python = venv_python(venv)
+    out = subprocess.run(
+        [str(python), "-m", "jupyter", "kernelspec", "list", "--json"],
+        capture_output=True, text=True, cwd=str(ROOT), env=env,
+    )
+    if out.returncode != 0:
+        raise CourseError("`jupyter kernelspec list` failed:\n" + out.stderr)
+    specs = json.loads(out.stdout)["kernelspecs"]
+    if "python3" not in specs:
+        raise CourseError("no `python3` kernel in the course environment (is ipykernel installed?)")
+    argv0 = specs["python3"]["spec"]["argv"][0]
+    # jupyter_client starts a kernel whose argv[0] is a bare "python" with its own Python,
+    # which is the venv's here; otherwise argv[0] must live in the venv.
+    bare = argv0 in ("python", "python3") or argv0.startswith("python3.")
+    inside = os.path.dirname(os.path.abspath(argv0)) == os.path.abspath(python.parent)
+    if not (bare or inside):
+        raise CourseError(
+            f"the `python3` kernel ({specs['python3']['resource_dir']}) runs {argv0}, not "
+            f"the course environment's {python}.\nRemove that kernelspec with "
+            "`jupyter kernelspec remove python3` (outside the venv) and try again."
+        )
+
+
+def cmd_execute(args: list) -> int:
+    options = [a for a in args if a.startswith("-")]
+    if options:
+        raise CourseError(f"execute takes notebook paths only, not {' '.join(options)}\n{USAGE}", 2)
+    notebooks = [Path(a).resolve() for a in args] or sorted(NOTEBOOKS.glob("*.ipynb"))
+    if not notebooks:
+        raise CourseError(f"no notebooks to execute in {NOTEBOOKS}")
+    missing = [str(p) for p in notebooks if not p.is_file()]
+    if missing:
+        raise CourseError("no such notebook: " + ", ".join(missing))
+    venv = ensure_env()
+    env = child_env(venv)
+    check_kernel(venv, env)
+    cmd = [
+        venv_python(venv), "-m", "jupyter", "nbconvert",
+        "--to", "notebook", "--execute", "--inplace",
+        f"--ExecutePreprocessor.timeout={EXECUTE_TIMEOUT}",
+        "--ExecutePreprocessor.kernel_name=python3",
+        *notebooks,
+    ]
+    say(f"executing {len(notebooks)} notebook(s) in place")
+    run(cmd, env)
+    for notebook in notebooks:
+        tidy_outputs(notebook)
+    return 0
+
+
+_PYTHON_LIB = re.compile(r"(?:[A-Za-z]:)?[\\/][^\s'\"()]*?[\\/]lib[\\/]python3\.\d+t?[\\/]")
+
+
+def tidy_text(text: str) -> str:
+    """Make a stored traceback portable: no repository or Python install paths."""
+    text = _PYTHON_LIB.sub("<python>/", text)
+    return text.replace(str(ROOT) + os.sep, "").replace(str(ROOT), ".")
+
+
+def tidy_outputs(path: Path) -> None:
+    """Remove what would tie a stored notebook to this machine or this run.
+
+    Tracebacks lose local paths (nbval does not compare tracebacks, but a reader should
+    not see /home/you/...), and nbconvert's per-cell timing metadata is dropped.
+    """
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        cell.get("metadata", {}).pop("execution", None)
+        for output in cell.get("outputs", []):
+            if "traceback" in output:
+                output["traceback"] = [tidy_text(line) for line in output["traceback"]]
+            if isinstance(output.get("text"), list):
+                output["text"] = [tidy_text(line) for line in output["text"]]
+            elif isinstance(output.get("text"), str):
+                output["text"] = tidy_text(output["text"])
+    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def cmd_setup(args: list) -> int:
+    if args:
+        raise CourseError(f"setup takes no arguments\n{USAGE}", 2)
+    ensure_env()
+    return 0
+
+
+def main(argv: list) -> int:
+    if not argv:
+        print(f"course.py: error: no command given\n{USAGE}", file=sys.stderr)
+        return 2
+    if argv[0] in ("-h", "--help", "help"):
+        print(__doc__.strip())
+        return 0
+    command, args = argv[0], list(argv[1:])
+    handlers = {"lab": cmd_lab, "test": cmd_test, "execute": cmd_execute, "setup": cmd_setup}
+    if command not in handlers:
+        print(f"course.py: error: unknown command {command!r}\n{USAGE}", file=sys.stderr)
+        return 2
+    try:
+        return handlers[command](args)
+    except CourseError as exc:
+        print(f"course.py: error: {exc}", file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        print("course.py: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

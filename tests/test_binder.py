@@ -1,0 +1,284 @@
+"""The Binder configuration in binder/ builds a working course environment.
+
+Docker is not available here, so this replays what repo2docker does:
+
+1. `repo2docker --no-build` prints the Dockerfile it would build: it must use the Python of
+   binder/runtime.txt and install binder/requirements.txt (and nothing else of ours).
+2. repo2docker's base environment for that Python comes from its conda lock file. A fresh
+   virtual environment gets exactly those package versions (`--no-deps`, as conda
+   installed them), then the same `pip install -r binder/requirements.txt` from the
+   repository root, then `pip check`, `import threadkit` and the widget extension check.
+   (tests/test_binder_notebooks.py reuses these helpers to execute every notebook there.)
+
+uv builds the throwaway environment in seconds; the install of binder/requirements.txt
+itself uses the base environment's own pip, as on Binder, because how the `-e .` line is
+resolved is pip's behaviour.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BINDER = ROOT / "binder"
+
+# conda-forge names of the lock file that differ from the PyPI names
+CONDA_TO_PYPI = {
+    "brotli-python": "brotli",
+    "nbconvert-core": "nbconvert",
+    "jupyterhub-base": "jupyterhub",
+    "python-fastjsonschema": "fastjsonschema",
+}
+# requirements.txt entries that Binder does not need: the server (from repo2docker's base
+# environment) and test tools. Everything else in requirements.txt is what the notebooks
+# import, and binder/requirements.txt must pin it to the same version.
+NOT_FOR_BINDER = {
+    "jupyterlab", "jupyter-server", "nbval", "pytest", "nbconvert", "nbclient", "nbformat",
+    "playwright", "jupyter-repo2docker", "uv",
+}
+SERVER_SIDE = ("jupyterlab", "notebook", "jupyter-server", "jupyterhub")  # left to the base
+
+
+def runtime_version() -> str:
+    text = (BINDER / "runtime.txt").read_text().strip()
+    match = re.fullmatch(r"python-(3\.\d+)", text)
+    assert match, f"binder/runtime.txt should read like python-3.11, not {text!r}"
+    return match.group(1)
+
+
+def pins(path: Path) -> dict[str, str]:
+    found = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            found[normalize(name)] = version.strip()
+    return found
+
+
+def clean_env(venv: Path | None = None, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "COURSE_VENV", "PIP_REQUIRE_VIRTUALENV")
+        and not k.startswith(("JUPYTER_", "UV_"))
+    }
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    if venv is not None:
+        bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+        env["PATH"] = str(bindir) + os.pathsep + env.get("PATH", "")
+        env["VIRTUAL_ENV"] = str(venv)
+    env.update(extra)
+    return env
+
+
+def run(cmd, *, timeout=600, check=True, **kwargs) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, **kwargs
+    )
+    if check and proc.returncode != 0:
+        pytest.fail(
+            f"command failed ({proc.returncode}): {' '.join(map(str, cmd))}\n"
+            f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
+        )
+    return proc
+
+
+# -- static checks -----------------------------------------------------------------------
+def test_runtime_is_a_supported_python():
+    assert runtime_version() in ("3.11", "3.12", "3.13")
+
+
+def test_binder_requirements_pin_the_course_kernel_side_and_install_the_package():
+    course, binder = pins(ROOT / "requirements.txt"), pins(BINDER / "requirements.txt")
+    assert {"ipykernel", "ipywidgets", "matplotlib"} <= set(binder)
+    for name, version in course.items():
+        if name not in NOT_FOR_BINDER:
+            assert binder.get(name) == version, f"binder/requirements.txt: pin {name}=={version}"
+    for name, version in binder.items():
+        assert course.get(name) == version, f"binder pins {name}=={version}, the course does not"
+    for name in SERVER_SIDE:
+        assert name not in binder, f"{name} is repo2docker's: pinning it fights the base env"
+    lines = [line.strip() for line in (BINDER / "requirements.txt").read_text().splitlines()]
+    assert "-e ." in lines or "." in lines, "the threadkit package itself must be installed"
+
+
+def test_binder_folder_holds_only_what_is_meant():
+    # Any other repo2docker file here (environment.yml, postBuild, ...) changes the build.
+    allowed = {"runtime.txt", "requirements.txt", "README.md"}
+    assert {p.name for p in BINDER.iterdir()} <= allowed
+
+
+# -- repo2docker's own view --------------------------------------------------------------
+def test_repo2docker_dockerfile_uses_binder_config():
+    pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements.txt")
+    escapism = pytest.importorskip("escapism")
+    version = runtime_version()
+    proc = run(
+        [sys.executable, "-m", "repo2docker", "--no-build", "--no-run", "--debug",
+         "--user-id", "1000", "--user-name", "jovyan", ROOT],
+        timeout=120, env=clean_env(),
+    )
+    text = proc.stdout + proc.stderr
+    assert f"Building conda environment for python={version}" in text
+    scripts = [escapism.unescape(n.rsplit("-", 1)[0], escape_char="-") for n in re.findall(r"build_script_files/(\S+)", text)]
+    assert any(f"environment.py-{version}-linux-64.lock" in s for s in scripts), scripts
+    installs = re.findall(r"^RUN .*pip install.*$", text, flags=re.M)
+    assert installs == ['RUN ${KERNEL_PYTHON_PREFIX}/bin/pip install --no-cache-dir -r "binder/requirements.txt"']
+    # The repository is owned by the user who runs that pip: `-e .` can write its metadata.
+    assert "COPY --chown=1000:1000 src/ ${REPO_DIR}/" in text
+    assert "WORKDIR ${REPO_DIR}" in text  # so pip resolves `-e .` to the repository root
+
+
+# -- the replayed install ----------------------------------------------------------------
+def find_python(version: str) -> str | None:
+    """An interpreter for `version`: this one, pythonX.Y on PATH, or a pyenv install."""
+    candidates = []
+    if "%d.%d" % sys.version_info[:2] == version:
+        candidates.append(getattr(sys, "_base_executable", None) or sys.executable)
+    candidates.append(shutil.which(f"python{version}"))
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", f"{version}.*", "bin", f"python{version}")), reverse=True)
+    for candidate in filter(None, candidates):
+        try:
+            out = subprocess.run(
+                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=30,
+            ).stdout.strip()
+        except OSError:
+            continue
+        if out == version:
+            return candidate
+    return None
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def base_environment(version: str) -> dict[str, str]:
+    """Name -> version of every Python package in repo2docker's base env (linux-64)."""
+    repo2docker = pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements.txt")
+    lock = Path(repo2docker.__file__).parent / "buildpacks" / "conda" / f"environment.py-{version}-linux-64.lock"
+    assert lock.is_file(), f"repo2docker has no base environment for Python {version}"
+    requirements = {}
+    for url in re.findall(r"^https://\S+", lock.read_text(), flags=re.M):
+        filename = re.sub(r"\.(conda|tar\.bz2)$", "", url.split("#")[0].rsplit("/", 1)[1])
+        name, pkg_version, build = filename.rsplit("-", 2)
+        if build.startswith("py"):  # python packages; libraries, nodejs, metapackages are not
+            requirements[normalize(CONDA_TO_PYPI.get(name, name))] = pkg_version
+    assert {"jupyterlab", "notebook", "ipykernel", "pip"} <= set(requirements)
+    return requirements
+
+
+@pytest.fixture(scope="module")
+def binder_env():
+    """A venv with repo2docker's base environment plus binder/requirements.txt."""
+    version = runtime_version()
+    python = find_python(version)
+    if python is None:
+        pytest.skip(f"no Python {version} found (binder/runtime.txt); install it to run this check")
+    base = base_environment(version)
+    tmp = Path(tempfile.mkdtemp(prefix="binder-env-"))
+    venv = tmp / "venv"
+    vpython = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    base_file = tmp / "base.txt"
+    base_file.write_text("".join(f"{name}=={v}\n" for name, v in sorted(base.items())))
+    times = {}
+    try:
+        start = time.perf_counter()
+        try:
+            from uv import find_uv_bin
+
+            uv = find_uv_bin()
+        except (ImportError, FileNotFoundError):
+            uv = None
+        if uv:
+            run([uv, "venv", "-q", "--python", python, venv], env=clean_env())
+            run([uv, "pip", "install", "-q", "--python", vpython, "--no-deps", "-r", base_file], env=clean_env())
+        else:  # slower, same result
+            run([python, "-m", "venv", venv], env=clean_env())
+            run([vpython, "-m", "pip", "install", "-q", "--no-deps", "-r", base_file], env=clean_env(venv))
+        times["base environment"] = time.perf_counter() - start
+        start = time.perf_counter()
+        # What repo2docker runs, from the repository root. It adds --no-cache-dir; here
+        # --no-compile saves time (byte-compiling does not change what gets installed).
+        install = run(
+            [vpython, "-m", "pip", "install", "--no-compile", "-r", "binder/requirements.txt"],
+            cwd=ROOT, env=clean_env(venv),
+        )
+        times["pip install -r binder/requirements.txt"] = time.perf_counter() - start
+        print("\nbinder replay: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+        yield {"python": vpython, "venv": venv, "tmp": tmp, "install_log": install.stdout}
+    finally:
+        remove_in_background(tmp)
+
+
+def remove_in_background(path: Path) -> None:
+    """Deleting ~20,000 files takes seconds on a busy disk: do not make the suite wait."""
+    if os.name == "posix" and shutil.which("rm"):
+        subprocess.Popen(
+            ["rm", "-rf", str(path)], start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def jupyter_dirs(tmp: Path) -> dict[str, str]:
+    """Isolated Jupyter config/data/runtime dirs (used by tests/test_binder_notebooks.py)."""
+    return {name: str(tmp / name.lower()) for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR")}
+
+
+def test_binder_install_has_no_conflicts(binder_env):
+    proc = run([binder_env["python"], "-m", "pip", "check"], check=False, env=clean_env(binder_env["venv"]))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_binder_env_imports_threadkit_from_the_repository(binder_env, tmp_path):
+    proc = run(
+        [binder_env["python"], "-c", "import threadkit; print(threadkit.__file__)"],
+        cwd=tmp_path, env=clean_env(binder_env["venv"]),
+    )
+    assert Path(proc.stdout.strip()).resolve().is_relative_to(ROOT / "threadkit")
+
+
+def test_binder_env_keeps_the_base_server_and_uses_the_course_kernel_side(binder_env):
+    kernel_side = pins(BINDER / "requirements.txt")
+    code = (
+        "import json, importlib.metadata as m; print(json.dumps({n: m.version(n) for n in "
+        f"{tuple(kernel_side) + SERVER_SIDE!r}}}))"
+    )
+    versions = json.loads(run([binder_env["python"], "-c", code], env=clean_env(binder_env["venv"])).stdout)
+    base = base_environment(runtime_version())
+    for name, version in kernel_side.items():
+        assert versions[name] == version
+    for name in SERVER_SIDE:
+        assert versions[name] == base[name], f"binder/requirements.txt changed the base {name}"
+
+
+def test_binder_env_has_the_widget_extension(binder_env):
+    # What `jupyter labextension list` reads, without its 5-10 s start-up: the prebuilt
+    # extension shipped by jupyterlab_widgets, in the environment's share/jupyter.
+    proc = run(
+        [binder_env["python"], "-c", "import sys; print(sys.prefix)"], env=clean_env(binder_env["venv"])
+    )
+    package = (
+        Path(proc.stdout.strip()) / "share" / "jupyter" / "labextensions"
+        / "@jupyter-widgets" / "jupyterlab-manager" / "package.json"
+    )
+    assert package.is_file(), "ipywidgets' JupyterLab extension is missing: widgets would not render"
+    assert json.loads(package.read_text())["name"] == "@jupyter-widgets/jupyterlab-manager"
