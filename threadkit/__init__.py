@@ -45,13 +45,17 @@ from ._kinds import (
 )
 from ._recording import Instant, Recording, Span, ThreadInfo, current_recording, mark, recording, span
 from ._workloads import TaskFailed, cpu_task, failure_plan, flaky_task, io_task
+from ._explore import Explorer, explore
+from ._timeline import DEFAULT_FIGSIZE, INSTANT_MARKERS, KIND_COLORS, Summary, draw, draw_stacked, summarize
 
 # Lesson helpers: each module lists its public names in its own __all__.
-from . import _callbacks, _pools, _queues, _races
+from . import _callbacks, _comparison, _pools, _queues, _races, _start
 from ._callbacks import *  # noqa: F401,F403  (notebook 04)
+from ._comparison import *  # noqa: F401,F403  (notebook 05)
 from ._pools import *  # noqa: F401,F403  (notebook 01)
 from ._queues import *  # noqa: F401,F403  (notebook 03)
 from ._races import *  # noqa: F401,F403  (notebook 02)
+from ._start import *  # noqa: F401,F403  (notebook 00)
 
 __version__ = "0.1.0"
 
@@ -95,8 +99,18 @@ __all__ = [
     "flaky_task",
     "failure_plan",
     "TaskFailed",
+    # drawing
+    "draw",
+    "draw_stacked",
+    "summarize",
+    "Summary",
+    "KIND_COLORS",
+    "INSTANT_MARKERS",
+    "DEFAULT_FIGSIZE",
+    "explore",
+    "Explorer",
     # exercises
     "ExerciseError",
     "CheckPassed",
 ]
-__all__ += _pools.__all__ + _races.__all__ + _queues.__all__ + _callbacks.__all__
+__all__ += _start.__all__ + _pools.__all__ + _races.__all__ + _queues.__all__ + _callbacks.__all__ + _comparison.__all__
