@@ -1,0 +1,537 @@
+"""Unit tests for threadkit._races: the interleaving explorer, its drawing and widget,
+the schedule replay, and the thread-safe Account exercise check."""
+
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+import threadkit as tk
+from threadkit import _races
+from threadkit._races import (
+    STEPS,
+    Interleavings,
+    Schedule,
+    Stepper,
+    check_account,
+    draw_schedule,
+    interleavings,
+    replay,
+    step_through,
+)
+
+RAW = ["read", "add", "write"]
+LOCKED = ["acquire", "read", "add", "write", "release"]
+
+
+# ---------------------------------------------------------------- explorer
+def test_public_names_are_exported():
+    for name in _races.__all__:
+        assert getattr(tk, name) is getattr(_races, name)
+    assert set(STEPS) == {"read", "add", "write", "acquire", "release"}
+
+
+def test_two_read_add_write_threads_have_6_schedules_4_losing():
+    s = interleavings({"A": RAW, "B": RAW})
+    assert isinstance(s, Interleavings) and all(isinstance(x, Schedule) for x in s)
+    assert len(s) == 6
+    assert len(s.losing) == 4
+    assert [x.final for x in s] == [2, 1, 1, 1, 1, 2]
+    assert [x.number for x in s] == [1, 2, 3, 4, 5, 6]
+    assert all(x.total == 6 and x.expected == 2 and x.start == 0 for x in s)
+    assert [x.lost_updates for x in s] == [0, 1, 1, 1, 1, 0]
+
+
+def test_schedule_order_steps_and_overwrites():
+    s = interleavings({"A": RAW, "B": RAW})
+    second = s[1]
+    assert second.steps == (("A", "read"), ("A", "add"), ("B", "read"), ("B", "add"), ("A", "write"),
+                            ("B", "write"))
+    assert second.order == ("A", "A", "B", "B", "A", "B")
+    assert second.overwrites == (None, None, None, None, None, "A")
+    assert [st.x for st in second.states] == [0, 0, 0, 0, 1, 1]
+    assert second.states[3].tmp == (("A", 1), ("B", 1))
+    assert "B.write overwrites A's update" in second.describe()
+    assert str(second).startswith("schedule 2 of 6: A.read A.add B.read")
+
+
+def test_add_runs_right_after_the_step_before_it():
+    for schedule in interleavings({"A": RAW, "B": RAW}):
+        steps = schedule.steps
+        for i, (thread, step) in enumerate(steps):
+            if step == "add":
+                assert steps[i - 1] == (thread, "read")
+
+
+def test_lock_leaves_only_the_serial_orders():
+    s = interleavings({"A": LOCKED, "B": LOCKED})
+    assert len(s) == 2 and not s.losing
+    assert s[0].order == ("A",) * 5 + ("B",) * 5
+    assert s[1].order == ("B",) * 5 + ("A",) * 5
+    assert all(x.final == 2 for x in s)
+    assert [st.lock_owner for st in s[0].states] == ["A"] * 4 + [None] + ["B"] * 4 + [None]
+
+
+def test_output_is_deterministic_text():
+    a = str(interleavings({"A": RAW, "B": RAW}))
+    b = repr(interleavings({"A": RAW, "B": RAW}))
+    assert a == b
+    assert a.splitlines()[0] == "A: read add write"
+    assert "2. A.read A.add B.read B.add A.write B.write  ->  x = 1  LOST: B.write overwrites A's update" in a
+    assert a.splitlines()[-1] == ("4 of 6 schedules lose an update "
+                                  "(running the threads one after another gives x = 2).")
+
+
+def test_start_value_and_three_threads():
+    s = interleavings({"A": RAW, "B": RAW, "C": RAW}, start=10)
+    assert len(s) == 90  # 6! / (2! 2! 2!)
+    assert {x.final for x in s} == {11, 12, 13}
+    assert all(x.expected == 13 for x in s)
+    assert sum(1 for x in s if not x.lost_updates) == 6  # the 3! serial orders
+    assert all((x.lost_updates > 0) == (x.final < 13) for x in s)
+    assert max(x.lost_updates for x in s) == 2
+
+
+def test_single_thread_and_partial_programs():
+    s = interleavings({"solo": ["read", "write"]}, start=5)
+    assert len(s) == 1 and s[0].final == 5 and not s.losing
+    # a write without add loses no *value* but still overwrites
+    s = interleavings({"A": ["read", "write"], "B": ["read", "add", "write"]})
+    assert len(s) == 6
+    assert {x.final for x in s} == {0, 1}
+
+
+def test_lock_only_in_one_thread_does_not_help():
+    s = interleavings({"A": LOCKED, "B": RAW})
+    assert s.losing, "a lock only one thread takes protects nothing"
+
+
+@pytest.mark.parametrize(
+    "programs, exc, words",
+    [
+        ([RAW, RAW], TypeError, "programs must be a dict"),
+        ({}, ValueError, "1 to 4 threads"),
+        ({str(i): RAW for i in range(5)}, ValueError, "1 to 4 threads"),
+        ({"A": "read add write"}, TypeError, "programs['A'] must be a list"),
+        ({"A": []}, ValueError, "1 to 8 steps"),
+        ({"A": ["read"] * 9}, ValueError, "1 to 8 steps"),
+        ({"A": ["read", "increment"]}, ValueError, "unknown step 'increment'"),
+        ({1: RAW}, TypeError, "thread name must be a non-empty str"),
+        ({"": RAW}, TypeError, "thread name must be a non-empty str"),
+        ({"A": ["add", "write"]}, ValueError, "uses tmp before any 'read'"),
+        ({"A": ["write"]}, ValueError, "uses tmp before any 'read'"),
+        ({"A": ["acquire", "acquire", "release"]}, ValueError, "acquires the lock it already holds"),
+        ({"A": ["read", "release"]}, ValueError, "releases the lock without holding it"),
+        ({"A": ["acquire", "read"]}, ValueError, "ends holding the lock"),
+        ({n: ["read", "write"] * 4 for n in "ABCD"}, ValueError, "at most 5000"),
+    ],
+)
+def test_interleavings_rejects_bad_programs(programs, exc, words):
+    with pytest.raises(exc, match=None) as info:
+        interleavings(programs)
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize("start, exc", [("0", TypeError), (1.5, TypeError), (True, TypeError)])
+def test_interleavings_rejects_bad_start(start, exc):
+    with pytest.raises(exc, match="start must be an int"):
+        interleavings({"A": RAW}, start=start)
+
+
+# ------------------------------------------------------------------ drawing
+def test_draw_schedule_has_a_fixed_size():
+    from matplotlib.figure import Figure
+
+    two = interleavings({"A": RAW, "B": RAW})
+    three = interleavings({"A": LOCKED, "B": LOCKED, "C": ["read", "write"]})
+    reprs = set()
+    for schedule in (two[0], two[1], three[0]):
+        for upto in (None, 0, 2):
+            fig = draw_schedule(schedule, upto)
+            assert isinstance(fig, Figure)
+            reprs.add(repr(fig))
+    assert reprs == {"<Figure size 900x280 with 1 Axes>"}
+
+
+def test_draw_schedule_title_tells_what_happened():
+    s = interleavings({"A": RAW, "B": RAW})
+    assert "lost: B.write (step 6) overwrites A's update" in draw_schedule(s[1]).axes[0].get_title(loc="left")
+    assert "no update lost" in draw_schedule(s[0]).axes[0].get_title(loc="left")
+    assert "after step 3 of 6: x = 0" in draw_schedule(s[1], upto=3).axes[0].get_title(loc="left")
+    assert "lost" not in draw_schedule(s[1], upto=5).axes[0].get_title(loc="left")
+
+
+def test_draw_schedule_rejects_bad_arguments():
+    s = interleavings({"A": RAW, "B": RAW})
+    with pytest.raises(TypeError, match="schedule must be a threadkit Schedule"):
+        draw_schedule(list(s[0]))
+    with pytest.raises(ValueError, match="upto must be an int from 0 to 6, got 7"):
+        draw_schedule(s[0], 7)
+    with pytest.raises(TypeError, match="upto must be an int"):
+        draw_schedule(s[0], "3")
+
+
+# ------------------------------------------------------------------- widget
+def test_step_through_builds_a_working_widget():
+    s = interleavings({"A": RAW, "B": RAW})
+    stepper = step_through(s, number=3, upto=2)
+    assert isinstance(stepper, Stepper)
+    assert stepper.schedule is s[2]
+    assert stepper.step_slider.value == 2 and stepper.step_slider.max == 6
+    assert "after step 2 of 6" in stepper.figure.axes[0].get_title(loc="left")
+    stepper.step_slider.value = 6
+    assert "A.write (step 6) overwrites B's update" in stepper.figure.axes[0].get_title(loc="left")
+    stepper.schedule_picker.value = 1
+    assert stepper.schedule is s[0] and "no update lost" in stepper.figure.axes[0].get_title(loc="left")
+    assert repr(stepper) == "<Stepper over 6 schedules>"
+    bundle = stepper._repr_mimebundle_()
+    assert bundle["text/plain"] == "<Stepper over 6 schedules>"
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_step_through_adjusts_the_slider_to_the_schedule_length():
+    mixed = interleavings({"A": LOCKED, "B": RAW})
+    lengths = {len(x.steps) for x in mixed}
+    assert lengths == {8}
+    stepper = step_through(interleavings({"A": RAW, "B": RAW}))
+    assert stepper.step_slider.value == 6  # all steps by default
+
+
+def test_step_through_rejects_bad_arguments():
+    s = interleavings({"A": RAW, "B": RAW})
+    with pytest.raises(TypeError, match="schedules must be the result of tk.interleavings"):
+        step_through(list(s))
+    with pytest.raises(ValueError, match="number must be an int from 1 to 6, got 7"):
+        step_through(s, number=7)
+    with pytest.raises(ValueError, match="upto must be an int from 0 to 6, got -1"):
+        step_through(s, upto=-1)
+    with pytest.raises(ValueError, match="at least one schedule"):
+        step_through(Interleavings([], {}, 0))
+
+
+# ------------------------------------------------------------------- replay
+def _real_programs(shared):
+    def read(mine):
+        mine["tmp"] = shared["x"]
+
+    def add(mine):
+        mine["tmp"] += 1
+
+    def write(mine):
+        shared["x"] = mine["tmp"]
+
+    return {"A": [read, add, write], "B": [read, add, write]}
+
+
+def test_replay_reproduces_every_schedule_with_real_threads():
+    shared = {"x": 0}
+    programs = _real_programs(shared)
+    for schedule in interleavings({"A": RAW, "B": RAW}):
+        finals = Counter()
+        for _ in range(50):
+            shared["x"] = 0
+            replay(programs, schedule.order)
+            finals[shared["x"]] += 1
+        assert finals == {schedule.final: 50}, schedule
+
+
+def test_replay_runs_each_step_in_its_own_thread_and_returns_registers():
+    seen = []
+
+    def who(mine):
+        seen.append(threading.current_thread().name)
+        mine["n"] = mine.get("n", 0) + 1
+
+    mine = replay({"A": [who, who], "B": [who]}, ["B", "A", "A"])
+    assert seen == ["replay B", "replay A", "replay A"]
+    assert mine == {"A": {"n": 2}, "B": {"n": 1}}
+    assert not any(t.name.startswith("replay ") for t in threading.enumerate())
+
+
+def test_replay_reraises_a_step_error():
+    def boom(mine):
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError, match="boom"):
+        replay({"A": [boom, boom], "B": [lambda mine: None]}, ["A", "B", "A"])
+
+
+def test_replay_times_out_when_a_lock_blocks_the_order():
+    lock = threading.Lock()
+
+    def take(mine):
+        lock.acquire(timeout=2)
+
+    def give(mine):
+        lock.release()
+
+    def noop(mine):
+        pass
+
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match="did not run or finish within"):
+        # B must take the lock while A holds it: B's step blocks
+        replay({"A": [take, give], "B": [noop, take, give]}, ["A", "B", "B", "A", "B"], timeout=0.2)
+    assert time.monotonic() - start < 2
+    lock.release()  # A's thread took it and ended; B's blocked step then gets it and ends too
+    time.sleep(0.05)
+    if lock.locked():
+        lock.release()
+
+
+@pytest.mark.parametrize(
+    "programs, order, kwargs, exc, words",
+    [
+        ([], ["A"], {}, TypeError, "programs must be a dict"),
+        ({}, [], {}, ValueError, "at least one thread"),
+        ({"A": "read"}, ["A"], {}, TypeError, "programs['A'] must be a list"),
+        ({"A": [1]}, ["A"], {}, TypeError, "must be callable"),
+        ({"A": [print]}, "A", {}, TypeError, "order must be a list or tuple"),
+        ({"A": [print]}, ["B"], {}, ValueError, "thread 'B', which is not in programs"),
+        ({"A": [print, print]}, ["A"], {}, ValueError, "once per step (2 times), got 1"),
+        ({"A": [print]}, ["A"], {"timeout": 0}, ValueError, "timeout must be a finite number"),
+        ({"A": [print]}, ["A"], {"timeout": "1"}, TypeError, "timeout must be a number"),
+    ],
+)
+def test_replay_rejects_bad_arguments(programs, order, kwargs, exc, words):
+    with pytest.raises(exc) as info:
+        replay(programs, order, **kwargs)
+    assert words in str(info.value)
+
+
+# ----------------------------------------------------------------- exercise
+class Stub:
+    def __init__(self, balance=0):
+        self._balance = balance
+
+    @property
+    def balance(self):
+        return self._balance
+
+    def deposit(self, amount):
+        self._balance += amount
+
+    def withdraw(self, amount):
+        if self._balance >= amount:
+            self._balance -= amount
+            return True
+        return False
+
+
+class Locked(Stub):
+    def __init__(self, balance=0):
+        self._lock = threading.Lock()
+        self._balance = balance
+
+    def deposit(self, amount):
+        with self._lock:
+            self._balance += amount
+
+    def withdraw(self, amount):
+        with self._lock:
+            if self._balance >= amount:
+                self._balance -= amount
+                return True
+            return False
+
+
+class RLocked(Locked):
+    def __init__(self, balance=0):
+        self._lock = threading.RLock()
+        self._balance = balance
+
+    @property
+    def balance(self):
+        with self._lock:
+            return self._balance
+
+    def withdraw(self, amount):
+        with self._lock:
+            if self.balance >= amount:
+                self._balance -= amount
+                return True
+            return False
+
+
+class ReserveFirst(Locked):
+    """Check and debit under the lock, slow work (none here) outside."""
+
+    def withdraw(self, amount):
+        with self._lock:
+            if self._balance < amount:
+                return False
+            self._balance -= amount
+        return True
+
+
+class Slotted:
+    __slots__ = ("_balance", "_lock")
+
+    def __init__(self, balance=0):
+        self._lock = threading.Lock()
+        self._balance = balance
+
+    @property
+    def balance(self):
+        return self._balance
+
+    def deposit(self, amount):
+        with self._lock:
+            self._balance += amount
+
+    def withdraw(self, amount):
+        with self._lock:
+            if self._balance >= amount:
+                self._balance -= amount
+                return True
+            return False
+
+
+class LockDebitOnly(Locked):
+    def withdraw(self, amount):
+        if self._balance >= amount:  # check outside the lock
+            with self._lock:
+                self._balance -= amount
+            return True
+        return False
+
+
+class FreshLockEachCall(Stub):
+    def deposit(self, amount):
+        with threading.Lock():  # a new lock per call guards nothing
+            self._balance += amount
+
+    def withdraw(self, amount):
+        with threading.Lock():
+            return Stub.withdraw(self, amount)
+
+
+class TwoLocks(Stub):
+    def __init__(self, balance=0):
+        self._deposit_lock, self._withdraw_lock = threading.Lock(), threading.Lock()
+        self._balance = balance
+
+    def deposit(self, amount):
+        with self._deposit_lock:
+            self._balance += amount
+
+    def withdraw(self, amount):
+        with self._withdraw_lock:
+            return Stub.withdraw(self, amount)
+
+
+class LockWriteOnly(Locked):
+    def deposit(self, amount):
+        new = self._balance + amount  # read outside the lock
+        with self._lock:
+            self._balance = new
+
+
+class DepositOnlyLocked(Locked):
+    def withdraw(self, amount):
+        return Stub.withdraw(self, amount)
+
+
+RACY = [Stub, LockDebitOnly, FreshLockEachCall, TwoLocks, LockWriteOnly, DepositOnlyLocked]
+CORRECT = [Locked, RLocked, ReserveFirst, Slotted]
+
+
+@pytest.mark.parametrize("account_class", RACY, ids=lambda c: c.__name__)
+def test_check_account_rejects_racy_accounts_every_time(account_class):
+    for _ in range(20):
+        with pytest.raises(tk.ExerciseError) as info:
+            check_account(account_class)
+        text = str(info.value)
+        assert text.startswith("Not yet:")
+        assert "lost" in text or "overdrawn" in text or "below 0" in text
+
+
+def test_check_account_message_for_the_stub_is_always_the_same():
+    messages = set()
+    for _ in range(5):
+        with pytest.raises(tk.ExerciseError) as info:
+            check_account(Stub)
+        messages.add(str(info.value))
+    assert len(messages) == 1
+    (text,) = messages
+    assert "deposits were lost" in text and "the account was overdrawn" in text
+
+
+@pytest.mark.parametrize("account_class", CORRECT, ids=lambda c: c.__name__)
+def test_check_account_passes_correct_accounts(account_class):
+    for _ in range(3):
+        passed = check_account(account_class)
+        assert isinstance(passed, tk.CheckPassed) and "thread-safe" in passed
+
+
+def test_check_account_explains_a_self_deadlock():
+    class SelfDeadlock(Locked):
+        @property
+        def balance(self):
+            with self._lock:
+                return self._balance
+
+        def withdraw(self, amount):
+            with self._lock:
+                if self.balance >= amount:  # takes the plain Lock a second time: waits for ever
+                    self._balance -= amount
+                    return True
+                return False
+
+    start = time.monotonic()
+    with pytest.raises(tk.ExerciseError, match="did not answer within 2 s") as info:
+        check_account(SelfDeadlock)
+    assert "RLock" in str(info.value)
+    assert time.monotonic() - start < 5
+
+
+def test_check_account_single_thread_mistakes():
+    class NoRefusal(Locked):
+        def withdraw(self, amount):
+            with self._lock:
+                self._balance -= amount
+                return True
+
+    class ReturnsNone(Locked):
+        def withdraw(self, amount):
+            with self._lock:
+                if self._balance >= amount:
+                    self._balance -= amount
+
+    class OtherAttribute:
+        def __init__(self, balance=0):
+            self.money = balance
+
+        @property
+        def balance(self):
+            return self.money
+
+    class OwnProperty(Locked):
+        _balance = property(lambda self: 0)
+
+    with pytest.raises(tk.ExerciseError, match="withdraw\\(200\\) with a balance of 150 returned True"):
+        check_account(NoRefusal)
+    with pytest.raises(tk.ExerciseError, match="returned None, expected False"):
+        check_account(ReturnsNone)
+    with pytest.raises(tk.ExerciseError, match="did not set self._balance"):
+        check_account(OtherAttribute)
+    with pytest.raises(tk.ExerciseError, match="defines _balance itself"):
+        check_account(OwnProperty)
+
+
+def test_check_account_rejects_non_classes():
+    with pytest.raises(TypeError, match="account_class must be a class"):
+        check_account(Locked())
+    with pytest.raises(TypeError, match="account_class must be a class"):
+        check_account("Account")
+
+
+def test_check_account_leaves_no_threads_behind():
+    before = set(threading.enumerate())
+    check_account(Locked)
+    with pytest.raises(tk.ExerciseError):
+        check_account(Stub)
+    time.sleep(0.05)
+    extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert not extra, extra
