@@ -1,0 +1,367 @@
+"""Unit tests for threadkit._comparison: line counts, hand-off timing, tables, quiz, exercise check."""
+
+import linecache
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+import pytest
+
+import threadkit as tk
+from threadkit import _comparison
+from threadkit._comparison import (
+    COURSE_QUIZ,
+    Quiz,
+    QuizQuestion,
+    Table,
+    check_as_they_come,
+    count_code_lines,
+    per_item_costs,
+    quiz,
+    table,
+)
+
+
+# ------------------------------------------------------------- count_code_lines
+def sample_function(x):
+    """A docstring
+
+    over several lines, not counted.
+    """
+    # a comment line, not counted
+
+    y = x + 1  # a trailing comment: the line counts
+    return (y,
+            y)
+
+
+class SampleClass:
+    """Class docstring."""
+
+    attribute = 1
+
+    def method(self):
+        """Method docstring."""
+        return self.attribute
+
+
+def test_count_code_lines_skips_docstrings_comments_and_blank_lines():
+    # def line, y = ..., return (y, / y)
+    assert count_code_lines(sample_function) == 4
+
+
+def test_count_code_lines_of_a_class_and_of_several_objects():
+    # class line, attribute, def, return
+    assert count_code_lines(SampleClass) == 4
+    assert count_code_lines(sample_function, SampleClass) == 8
+    assert count_code_lines(SampleClass.method) == 2
+
+
+def test_count_code_lines_finds_a_class_defined_in_a_notebook_cell():
+    # A notebook cell: its text is in linecache under a pseudo file name, and the
+    # class's module (__main__ of the kernel) has no file.
+    source = 'class Cell:\n    """doc"""\n\n    def run(self):\n        return 1\n'
+    filename = "<ipython-input-test_comparison>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": "__main__"}
+    try:
+        exec(compile(source, filename, "exec"), namespace)
+        assert count_code_lines(namespace["Cell"]) == 3
+    finally:
+        linecache.cache.pop(filename, None)
+
+
+def test_count_code_lines_refuses_bad_input():
+    with pytest.raises(TypeError, match="at least one"):
+        count_code_lines()
+    with pytest.raises(TypeError, match=r"objects\[0\] must be a function, method or class, got 42"):
+        count_code_lines(42)
+    with pytest.raises(TypeError, match=r"objects\[1\]"):
+        count_code_lines(sample_function, len)
+    namespace = {}
+    exec("def nowhere():\n    return 1\n", namespace)
+    with pytest.raises(ValueError, match="source of nowhere cannot be found"):
+        count_code_lines(namespace["nowhere"])
+    namespace = {"__name__": "no_such_module"}
+    exec("class Bare:\n    x = 1\n", namespace)
+    with pytest.raises(ValueError, match="source of Bare cannot be found"):
+        count_code_lines(namespace["Bare"])
+
+
+# ---------------------------------------------------------------- per_item_costs
+def via_list(n):
+    out = []
+    for i in range(n):
+        out.append(i)
+    return out
+
+
+def via_slow_list(n):
+    out = []
+    for i in range(n):
+        time.sleep(0)
+        out.append(i)
+    return out
+
+
+def test_per_item_costs_returns_microseconds_per_item_in_the_given_order():
+    costs = per_item_costs({"slow": via_slow_list, "list": via_list}, n=200, repeats=2)
+    assert list(costs) == ["slow", "list"]
+    assert all(isinstance(v, float) and v > 0 for v in costs.values())
+    assert costs["slow"] > costs["list"]
+
+
+def test_per_item_costs_refuses_a_wrong_hand_off():
+    with pytest.raises(AssertionError, match=r"must return list\(range\(5\)\)"):
+        per_item_costs({"lossy": lambda n: list(range(n - 1))}, n=5, repeats=1)
+
+
+def test_per_item_costs_refuses_bad_arguments():
+    with pytest.raises(TypeError, match="functions must be a dict"):
+        per_item_costs([via_list])
+    with pytest.raises(ValueError, match="at least one"):
+        per_item_costs({})
+    with pytest.raises(TypeError, match="each name in functions must be a str"):
+        per_item_costs({1: via_list})
+    with pytest.raises(TypeError, match=r"functions\['x'\] must be callable"):
+        per_item_costs({"x": 3})
+    with pytest.raises(ValueError, match="n must be an int from 1 to 1000000, got 0"):
+        per_item_costs({"x": via_list}, n=0)
+    with pytest.raises(TypeError, match="repeats must be an int"):
+        per_item_costs({"x": via_list}, repeats=True)
+
+
+# ------------------------------------------------------------------------ table
+def test_table_formats_values_and_shows_text_and_html():
+    t = table([{"name": "a<b", "ms": 1.234, "ok": True, "n": 3, "none": None},
+               {"name": "c", "ms": 10.0, "ok": False, "n": 12, "none": "x"}], title="T")
+    assert isinstance(t, Table)
+    assert t.columns == ["name", "ms", "ok", "n", "none"]
+    assert t.rows == [["a<b", "1.2", "yes", "3", "-"], ["c", "10.0", "no", "12", "x"]]
+    text = repr(t)
+    assert text.splitlines()[0] == "T"
+    assert text.splitlines()[1] == "name  ms    ok   n   none"
+    assert str(t) == text
+    html = t._repr_html_()
+    assert "a&lt;b" in html and "<caption" in html and html.count("<tr>") == 3
+
+
+def test_table_with_sequence_rows_and_digits():
+    t = table([("x", 1.23456)], ["name", "value"], digits=3)
+    assert t.rows == [["x", "1.235"]]
+    assert "<caption" not in t._repr_html_()
+
+
+def test_table_with_no_rows_shows_the_header():
+    t = table([], ["name", "value"])
+    assert repr(t) == "name  value\n----  -----"
+    assert t._repr_html_().count("<tr>") == 1
+
+
+def test_table_refuses_bad_input():
+    with pytest.raises(TypeError, match="rows must be a list"):
+        table("abc")
+    with pytest.raises(ValueError, match="columns must be given"):
+        table([("a", 1)])
+    with pytest.raises(ValueError, match="columns must be given"):
+        table([])
+    with pytest.raises(ValueError, match=r"rows\[0\] has 1 values, expected one per column \(2\)"):
+        table([("a",)], ["x", "y"])
+    with pytest.raises(ValueError, match=r"rows\[1\] lacks the column\(s\) \['b'\]"):
+        table([{"a": 1, "b": 2}, {"a": 3}])
+    with pytest.raises(TypeError, match=r"rows\[0\] must be a dict or a list/tuple"):
+        table([5], ["x"])
+    with pytest.raises(TypeError, match="title must be a str"):
+        table([("a",)], ["x"], title=None)
+    with pytest.raises(ValueError, match="digits must be an int from 0 to 6"):
+        table([("a",)], ["x"], digits=9)
+    with pytest.raises(TypeError, match="each column name must be a str"):
+        table([("a",)], [1])
+
+
+# ------------------------------------------------------------------------- quiz
+def test_course_quiz_is_well_formed():
+    assert 8 <= len(COURSE_QUIZ) <= 12
+    assert len({q.name for q in COURSE_QUIZ}) == len(COURSE_QUIZ)
+    assert len({q.answer for q in COURSE_QUIZ}) >= 3      # the right answer is not always in one place
+    for q in COURSE_QUIZ:
+        assert isinstance(q, QuizQuestion)
+        assert q.name.isidentifier()
+        assert 0 <= q.answer < len(q.options)
+        assert len(set(q.options)) == len(q.options) >= 3
+        assert q.prompt and q.explanation
+
+
+def snippet_one():
+    return 1
+
+
+def snippet_two():
+    return 2
+
+
+QUESTIONS = (
+    QuizQuestion("snippet_one", "What?", ("one", "two", "three"), 0, 1, "Because."),
+    QuizQuestion("snippet_two", "And?", ("one", "two", "three"), 1, 2, "So."),
+)
+
+
+def test_quiz_builds_one_card_per_question_with_the_snippet_code():
+    pytest.importorskip("ipywidgets")
+    q = quiz(QUESTIONS, [snippet_one, snippet_two])
+    assert isinstance(q, Quiz)
+    assert repr(q) == "<Quiz: 2 questions>"
+    assert len(q.cards) == 2
+    assert "def snippet_one" in q.cards[0].header.value
+    assert q.cards[0].choices.options == ("one", "two", "three")
+    assert q.cards[0].choices.value is None
+    bundle = q._repr_mimebundle_()
+    assert bundle["text/plain"] == "<Quiz: 2 questions>"
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_quiz_feedback_for_right_wrong_and_missing_answers():
+    pytest.importorskip("ipywidgets")
+    q = quiz(QUESTIONS, {"snippet_one": snippet_one, "snippet_two": snippet_two})
+    card = q.cards[1]
+    card.button.click()
+    assert card.feedback.value == "Pick an answer first."
+    assert q.answer(1, 0) is False
+    assert "Not quite" in card.feedback.value and "two" in card.feedback.value and "So." in card.feedback.value
+    assert q.answer(1, 1) is True
+    assert "Right." in card.feedback.value
+    card.choices.value = "three"
+    card.button.click()
+    assert "Not quite" in card.feedback.value
+
+
+def test_quiz_refuses_bad_input():
+    pytest.importorskip("ipywidgets")
+    with pytest.raises(TypeError, match="questions must be a list or tuple"):
+        quiz("snippet_one", [snippet_one])
+    with pytest.raises(ValueError, match="at least one"):
+        quiz((), [snippet_one])
+    with pytest.raises(TypeError, match=r"questions\[0\] must be a QuizQuestion"):
+        quiz(("what?",), [snippet_one])
+    with pytest.raises(ValueError, match=r"lacks the function\(s\) \['snippet_two'\]"):
+        quiz(QUESTIONS, [snippet_one])
+    with pytest.raises(TypeError, match="snippets must be a list of functions or a dict"):
+        quiz(QUESTIONS, snippet_one)
+    with pytest.raises(TypeError, match="snippets must hold functions"):
+        quiz(QUESTIONS, {"snippet_one": 1})
+    q = quiz(QUESTIONS, [snippet_one, snippet_two])
+    with pytest.raises(ValueError, match="index must be an int from 0 to 1, got 2"):
+        q.answer(2, 0)
+    with pytest.raises(ValueError, match="option must be an int from 0 to 2, got 3"):
+        q.answer(0, 3)
+
+
+# --------------------------------------------------------------------- exercise
+def solution(jobs, workers):
+    results, errors = [], []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(tk.flaky_task, *job) for job in jobs]
+        for future in as_completed(futures, timeout=10):
+            try:
+                results.append(future.result())
+            except tk.TaskFailed as exc:
+                errors.append(exc)
+    return results, errors
+
+
+def test_check_passes_the_solution():
+    message = check_as_they_come(solution)
+    assert isinstance(message, tk.CheckPassed)
+    assert "completion order" in message
+
+
+def test_check_rejects_the_stub_with_a_stable_message():
+    def stub(jobs, workers):
+        return [], []
+
+    with pytest.raises(tk.ExerciseError) as info:
+        check_as_they_come(stub)
+    assert str(info.value) == (
+        "Not yet:\n"
+        "  - results should hold the 4 successful values [0, 1, 3, 4], got [].\n"
+        "  - errors should hold the one TaskFailed of task 2, got [].\n"
+        "Hint: submit every job to a pool of `workers` threads, then take the futures with "
+        "as_completed(futures, timeout=...) and sort each into results or errors."
+    )
+
+
+def test_check_rejects_submission_order():
+    def in_order(jobs, workers):
+        results, errors = [], []
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for future in [pool.submit(tk.flaky_task, *job) for job in jobs]:
+                try:
+                    results.append(future.result(timeout=5))
+                except tk.TaskFailed as exc:
+                    errors.append(exc)
+        return results, errors
+
+    with pytest.raises(tk.ExerciseError, match="submission order"):
+        check_as_they_come(in_order)
+
+
+def test_check_rejects_a_failure_that_escapes():
+    def raising(jobs, workers):
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(tk.flaky_task, *job) for job in jobs]
+            return [f.result(timeout=5) for f in as_completed(futures, timeout=5)], []
+
+    with pytest.raises(tk.ExerciseError, match="raised TaskFailed"):
+        check_as_they_come(raising)
+
+
+def test_check_rejects_a_wrong_return_value_and_other_orders():
+    with pytest.raises(tk.ExerciseError, match=r"tuple \(results, errors\) of two lists, got None"):
+        check_as_they_come(lambda jobs, workers: None)
+
+    def reversed_order(jobs, workers):
+        results, errors = solution(jobs, workers)
+        return results[::-1], errors
+
+    with pytest.raises(tk.ExerciseError, match=r"completion order \[4, 1, 3, 0\]"):
+        check_as_they_come(reversed_order)
+
+
+def test_check_rejects_sequential_work():
+    def sequential(jobs, workers):
+        results, errors = [], []
+        for job in sorted(jobs, key=lambda job: job[2]):
+            try:
+                results.append(tk.flaky_task(*job))
+            except tk.TaskFailed as exc:
+                errors.append(exc)
+        return results, errors
+
+    with pytest.raises(tk.ExerciseError, match="one after another"):
+        check_as_they_come(sequential)
+
+
+def test_check_reports_threads_left_running(monkeypatch):
+    monkeypatch.setattr(_comparison, "leftover_threads", lambda before: ["straggler"])
+    with pytest.raises(tk.ExerciseError, match="threads still running after it returned: straggler"):
+        check_as_they_come(solution)
+
+
+def test_check_reports_a_hang(monkeypatch):
+    monkeypatch.setattr(_comparison, "_EXERCISE_TIMEOUT", 0.2)
+    release = threading.Event()
+    try:
+        with pytest.raises(tk.ExerciseError, match="did not return within 0.2 s"):
+            check_as_they_come(lambda jobs, workers: release.wait(5))
+    finally:
+        release.set()
+
+
+def test_check_refuses_a_non_callable():
+    with pytest.raises(TypeError, match="fn must be callable"):
+        check_as_they_come("as_they_come")
+
+
+def test_public_names_are_exported():
+    for name in _comparison.__all__:
+        assert getattr(tk, name) is getattr(_comparison, name)
