@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Run the whole test suite on every available CPython among 3.11, 3.12 and 3.13.
+
+    python3 scripts/test_all_pythons.py                 # every version found
+    python3 scripts/test_all_pythons.py --versions 3.13 # only some
+    python3 scripts/test_all_pythons.py -- -x -q        # arguments after -- go to pytest
+
+Each version gets its own course environment, `.venv-3.X` in the repository root (set
+through COURSE_VENV; created and kept up to date by `course.py` itself, so this also proves
+that requirements.txt installs on that version), then `python3.X course.py setup` and
+`python3.X course.py test` run in it: the unit tests, every notebook (nbval) and the Binder
+checks (--skip-binder leaves those out). The browser tests are skipped (THREADKIT_BROWSER=skip; they test JupyterLab and
+Chromium, not the Python version) unless --browser is given.
+
+Interpreters are looked up as `python3.X` on PATH and in pyenv (`$PYENV_ROOT` or
+~/.pyenv, newest patch release first). Versions not found are reported, and fail the run
+only with --require-all. Logs: test-artifacts/pythons/<version>.log. Prints a table; the
+exit status is 0 only if every version run passed. Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VERSIONS = ("3.11", "3.12", "3.13")
+LOGS = ROOT / "test-artifacts" / "pythons"
+SUMMARY = re.compile(r"^(?:=+ )?(.*\d+ (?:passed|failed|error|errors|skipped).*) in ([\d.]+)s", re.M)
+
+
+def find_python(version: str) -> str | None:
+    """A CPython `version` interpreter: python3.X on PATH, else the newest pyenv install."""
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    if shutil.which("pyenv"):
+        out = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            pyenv_root = out.stdout.strip()
+    installs = glob.glob(os.path.join(pyenv_root, "versions", f"{version}.*", "bin", f"python{version}"))
+
+    def patch(path: str) -> tuple:
+        match = re.search(rf"{re.escape(version)}\.(\d+)", path)
+        return (int(match.group(1)) if match else -1,)
+
+    candidates += sorted(installs, key=patch, reverse=True)
+    for candidate in filter(None, candidates):
+        try:
+            out = subprocess.run(
+                [candidate, "-c", "import platform, sys; print('%d.%d' % sys.version_info[:2], "
+                 "platform.python_implementation(), getattr(sys, '_is_gil_enabled', lambda: True)())"],
+                capture_output=True, text=True, timeout=30,
+            ).stdout.split()
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if out == [version, "CPython", "True"]:  # not a free-threaded build: its own suite
+            return candidate
+    return None
+
+
+def full_version(python: str) -> str:
+    return subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                          capture_output=True, text=True).stdout.strip()
+
+
+def run_logged(cmd: list[str], env: dict, log) -> tuple[int, float]:
+    log.write(f"\n$ {' '.join(cmd)}\n")
+    log.flush()
+    start = time.perf_counter()
+    status = subprocess.call(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL)
+    return status, time.perf_counter() - start
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--versions", default=",".join(VERSIONS),
+                        help="comma-separated versions to run (default: %(default)s)")
+    parser.add_argument("--browser", action="store_true", help="also run the browser tests on each version")
+    parser.add_argument("--skip-binder", action="store_true",
+                        help="leave out tests/test_binder*.py (they build the Python of binder/runtime.txt, "
+                             "whichever Python runs the suite)")
+    parser.add_argument("--require-all", action="store_true", help="fail when a version is not installed")
+    parser.add_argument("pytest_args", nargs="*", help="arguments for pytest (after --)")
+    args = parser.parse_args(argv)
+    versions = [v.strip() for v in args.versions.split(",") if v.strip()]
+    LOGS.mkdir(parents=True, exist_ok=True)
+    rows, failed = [], False
+    for version in versions:
+        python = find_python(version)
+        if python is None:
+            rows.append((version, "-", "not found", "", "", "install it (e.g. `pyenv install " + version + "`)"))
+            failed |= args.require_all
+            print(f"[{version}] no CPython {version} found", flush=True)
+            continue
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+        env["COURSE_VENV"] = str(ROOT / f".venv-{version}")
+        if not args.browser:
+            env["THREADKIT_BROWSER"] = "skip"
+        log_path = LOGS / f"{version}.log"
+        print(f"[{version}] {python} ({full_version(python)}): setup + tests, log {log_path.relative_to(ROOT)}",
+              flush=True)
+        with open(log_path, "w") as log:
+            status, setup_s = run_logged([python, "course.py", "setup"], env, log)
+            test_s = 0.0
+            if status == 0:
+                extra = ["--ignore=tests/test_binder.py", "--ignore=tests/test_binder_notebooks.py"] \
+                    if args.skip_binder else []
+                status, test_s = run_logged([python, "course.py", "test", *extra, *args.pytest_args], env, log)
+        text = log_path.read_text(errors="replace")
+        summaries = SUMMARY.findall(text)
+        summary = summaries[-1][0] if summaries else ("environment setup failed" if test_s == 0 else "no pytest summary")
+        result = "PASS" if status == 0 else f"FAIL ({status})"
+        failed |= status != 0
+        rows.append((version, full_version(python), result, f"{setup_s:.0f} s", f"{test_s:.0f} s", summary))
+        print(f"[{version}] {result} in {setup_s + test_s:.0f} s: {summary}", flush=True)
+
+    header = ("Python", "version", "result", "setup", "tests", "pytest summary")
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    line = " | ".join("{:<%d}" % w for w in widths)
+    print()
+    print(line.format(*header))
+    print("-+-".join("-" * w for w in widths))
+    for row in rows:
+        print(line.format(*row))
+    if not any(r[2] not in ("not found",) for r in rows):
+        print("\nno Python version was run", file=sys.stderr)
+        return 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
