@@ -48,14 +48,48 @@ from ._workloads import TaskFailed, cpu_task, failure_plan, flaky_task, io_task
 from ._explore import Explorer, explore
 from ._timeline import DEFAULT_FIGSIZE, INSTANT_MARKERS, KIND_COLORS, Summary, draw, draw_stacked, summarize
 
-# Lesson helpers: each module lists its public names in its own __all__.
-from . import _callbacks, _comparison, _pools, _queues, _races, _start
-from ._callbacks import *  # noqa: F401,F403  (notebook 04)
-from ._comparison import *  # noqa: F401,F403  (notebook 05)
-from ._pools import *  # noqa: F401,F403  (notebook 01)
-from ._queues import *  # noqa: F401,F403  (notebook 03)
-from ._races import *  # noqa: F401,F403  (notebook 02)
-from ._start import *  # noqa: F401,F403  (notebook 00)
+# Lesson helpers, one module per notebook.
+from ._start import (  # notebook 00
+    ideal_makespan_ms,
+    check_makespan_prediction,
+)
+from ._pools import (  # notebook 01
+    FetchError,
+    FakeWeb,
+    check_fetch_all,
+)
+from ._races import (  # notebook 02
+    STEPS,
+    Schedule,
+    Interleavings,
+    interleavings,
+    draw_schedule,
+    step_through,
+    Stepper,
+    replay,
+    check_account,
+)
+from ._queues import (  # notebook 03
+    STOP,
+    check_pipeline,
+)
+from ._callbacks import (  # notebook 04
+    DownloadError,
+    FAKE_WEB,
+    start_download,
+    check_callback_future,
+)
+from ._comparison import (  # notebook 05
+    count_code_lines,
+    per_item_costs,
+    table,
+    Table,
+    QuizQuestion,
+    COURSE_QUIZ,
+    quiz,
+    Quiz,
+    check_as_they_come,
+)
 
 __version__ = "0.1.0"
 
@@ -112,5 +146,39 @@ __all__ = [
     # exercises
     "ExerciseError",
     "CheckPassed",
+    # notebook 00
+    "ideal_makespan_ms",
+    "check_makespan_prediction",
+    # notebook 01
+    "FetchError",
+    "FakeWeb",
+    "check_fetch_all",
+    # notebook 02
+    "STEPS",
+    "Schedule",
+    "Interleavings",
+    "interleavings",
+    "draw_schedule",
+    "step_through",
+    "Stepper",
+    "replay",
+    "check_account",
+    # notebook 03
+    "STOP",
+    "check_pipeline",
+    # notebook 04
+    "DownloadError",
+    "FAKE_WEB",
+    "start_download",
+    "check_callback_future",
+    # notebook 05
+    "count_code_lines",
+    "per_item_costs",
+    "table",
+    "Table",
+    "QuizQuestion",
+    "COURSE_QUIZ",
+    "quiz",
+    "Quiz",
+    "check_as_they_come",
 ]
-__all__ += _start.__all__ + _pools.__all__ + _races.__all__ + _queues.__all__ + _callbacks.__all__ + _comparison.__all__

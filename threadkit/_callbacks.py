@@ -11,10 +11,8 @@ The technique itself (creating the Future, passing its ``set_result`` and
 ``set_exception`` as callbacks) stays in the notebook.
 """
 
-import os
 import threading
 import time
-import traceback
 import types
 from concurrent.futures import CancelledError
 from concurrent.futures import Future as _StdFuture

@@ -21,6 +21,7 @@ import tokenize
 from typing import Any, NamedTuple
 
 from ._checking import CheckPassed, ExerciseError, call_with_timeout, fail, leftover_threads
+from ._explore import widget_mimebundle
 from ._validate import _describe, check_callable, check_instance, check_int, check_str
 from ._workloads import TaskFailed
 
@@ -485,12 +486,7 @@ class Quiz:
         return card._check()
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
+        return widget_mimebundle(self, **kwargs)
 
     def __repr__(self):
         return f"<Quiz: {len(self.cards)} questions>"

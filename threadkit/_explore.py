@@ -147,12 +147,7 @@ class Explorer:
         return {name: control.value for name, control in self.sliders.items()}
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)  # stable text: notebook tests compare it
-        return bundle
+        return widget_mimebundle(self, **kwargs)
 
     def __repr__(self):
         names = ", ".join(self.sliders)
@@ -316,3 +311,17 @@ def _figure_bundle(figure):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=EXPLORER_PNG_DPI)
     return {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": repr(figure)}
+
+
+def widget_mimebundle(owner, **kwargs):
+    """Display bundle of ``owner.widget`` whose text is ``repr(owner)``.
+
+    Jupyter shows the widget; the plain-text part, which notebook tests
+    compare, stays stable instead of naming widget model ids.
+    """
+    bundle = owner.widget._repr_mimebundle_(**kwargs)
+    if isinstance(bundle, tuple):
+        bundle = bundle[0]
+    bundle = dict(bundle or {})
+    bundle["text/plain"] = repr(owner)
+    return bundle

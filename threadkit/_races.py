@@ -22,6 +22,7 @@ import time
 from typing import NamedTuple, Optional
 
 from ._checking import CheckPassed, ExerciseError, call_with_timeout, fail
+from ._explore import widget_mimebundle
 from ._validate import _describe, check_callable, check_instance, check_int, check_number
 
 __all__ = [
@@ -466,12 +467,7 @@ class Stepper:
         self._out.outputs = ({"output_type": "display_data", "data": _png_bundle(self.figure), "metadata": {}},)
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
+        return widget_mimebundle(self, **kwargs)
 
     def __repr__(self):
         return f"<Stepper over {len(self._schedules)} schedules>"
