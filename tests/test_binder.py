@@ -184,6 +184,46 @@ def base_environment(version: str) -> dict[str, str]:
     return requirements
 
 
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def build_binder_env(venv: Path, python: str, version: str) -> tuple[dict[str, float], str]:
+    """Replay repo2docker into ``venv``: its base environment, then binder/requirements.txt.
+
+    Returns:
+        (seconds per step, pip's output of the binder/requirements.txt install)
+    """
+    vpython = venv_python(venv)
+    base_file = venv.parent / f"{venv.name}-base.txt"
+    base_file.write_text("".join(f"{n}=={v}\n" for n, v in sorted(base_environment(version).items())))
+    times = {}
+    start = time.perf_counter()
+    try:
+        from uv import find_uv_bin
+
+        uv = find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        uv = None
+    if uv:
+        run([uv, "venv", "-q", "--python", python, venv], env=clean_env())
+        run([uv, "pip", "install", "-q", "--python", vpython, "--no-deps", "-r", base_file], env=clean_env())
+    else:  # slower, same result
+        run([python, "-m", "venv", venv], env=clean_env())
+        run([vpython, "-m", "pip", "install", "-q", "--no-deps", "-r", base_file], env=clean_env(venv))
+    base_file.unlink()
+    times["base environment"] = time.perf_counter() - start
+    start = time.perf_counter()
+    # What repo2docker runs, from the repository root. It adds --no-cache-dir; here
+    # --no-compile saves time (byte-compiling does not change what gets installed).
+    install = run(
+        [vpython, "-m", "pip", "install", "--no-compile", "-r", "binder/requirements.txt"],
+        cwd=ROOT, env=clean_env(venv),
+    )
+    times["pip install -r binder/requirements.txt"] = time.perf_counter() - start
+    return times, install.stdout
+
+
 @pytest.fixture(scope="module")
 def binder_env():
     """A venv with repo2docker's base environment plus binder/requirements.txt."""
@@ -191,38 +231,12 @@ def binder_env():
     python = find_python(version)
     if python is None:
         pytest.skip(f"no Python {version} found (binder/runtime.txt); install it to run this check")
-    base = base_environment(version)
     tmp = Path(tempfile.mkdtemp(prefix="binder-env-"))
     venv = tmp / "venv"
-    vpython = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    base_file = tmp / "base.txt"
-    base_file.write_text("".join(f"{name}=={v}\n" for name, v in sorted(base.items())))
-    times = {}
     try:
-        start = time.perf_counter()
-        try:
-            from uv import find_uv_bin
-
-            uv = find_uv_bin()
-        except (ImportError, FileNotFoundError):
-            uv = None
-        if uv:
-            run([uv, "venv", "-q", "--python", python, venv], env=clean_env())
-            run([uv, "pip", "install", "-q", "--python", vpython, "--no-deps", "-r", base_file], env=clean_env())
-        else:  # slower, same result
-            run([python, "-m", "venv", venv], env=clean_env())
-            run([vpython, "-m", "pip", "install", "-q", "--no-deps", "-r", base_file], env=clean_env(venv))
-        times["base environment"] = time.perf_counter() - start
-        start = time.perf_counter()
-        # What repo2docker runs, from the repository root. It adds --no-cache-dir; here
-        # --no-compile saves time (byte-compiling does not change what gets installed).
-        install = run(
-            [vpython, "-m", "pip", "install", "--no-compile", "-r", "binder/requirements.txt"],
-            cwd=ROOT, env=clean_env(venv),
-        )
-        times["pip install -r binder/requirements.txt"] = time.perf_counter() - start
+        times, install_log = build_binder_env(venv, python, version)
         print("\nbinder replay: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
-        yield {"python": vpython, "venv": venv, "tmp": tmp, "install_log": install.stdout}
+        yield {"python": venv_python(venv), "venv": venv, "tmp": tmp, "install_log": install_log}
     finally:
         remove_in_background(tmp)
 

@@ -31,12 +31,13 @@ import pytest
 from test_binder import (  # the replay's helpers, shared with tests/test_binder.py
     BINDER,
     ROOT,
-    base_environment,
+    build_binder_env,
     clean_env,
     find_python,
     jupyter_dirs,
     run,
     runtime_version,
+    venv_python,
 )
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -62,39 +63,6 @@ def env_key(python: str, version: str) -> str:
     full = subprocess.run([python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True).stdout
     digest.update(f"{python}\0{full}\0{ROOT}\0{sys.platform}".encode())
     return digest.hexdigest()[:16]
-
-
-def build(venv: Path, python: str, version: str) -> dict[str, float]:
-    """What tests/test_binder.py's binder_env fixture does, into a directory we choose."""
-    times = {}
-    start = time.perf_counter()
-    base_file = venv.parent / f"{venv.name}-base.txt"
-    base_file.write_text("".join(f"{n}=={v}\n" for n, v in sorted(base_environment(version).items())))
-    vpython = venv_python(venv)
-    try:
-        from uv import find_uv_bin
-
-        uv = find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        uv = None
-    if uv:
-        run([uv, "venv", "-q", "--python", python, venv], env=clean_env())
-        run([uv, "pip", "install", "-q", "--python", vpython, "--no-deps", "-r", base_file], env=clean_env())
-    else:
-        run([python, "-m", "venv", venv], env=clean_env())
-        run([vpython, "-m", "pip", "install", "-q", "--no-deps", "-r", base_file], env=clean_env(venv))
-    base_file.unlink()
-    times["base environment"] = time.perf_counter() - start
-    start = time.perf_counter()
-    # What repo2docker runs, from the repository root.
-    run([vpython, "-m", "pip", "install", "--no-compile", "-r", "binder/requirements.txt"],
-        cwd=ROOT, env=clean_env(venv))
-    times["pip install -r binder/requirements.txt"] = time.perf_counter() - start
-    return times
-
-
-def venv_python(venv: Path) -> Path:
-    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
 class _Lock:
@@ -127,7 +95,7 @@ def binder_venv(tmp_path_factory):
     pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements.txt")
     if os.environ.get("THREADKIT_BINDER_CACHE", "1") == "0":
         venv = tmp_path_factory.mktemp("binder") / "venv"
-        times = build(venv, python, version)
+        times, _ = build_binder_env(venv, python, version)
         print("\nbinder env (not cached): " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
         yield venv
         shutil.rmtree(venv, ignore_errors=True)
@@ -141,7 +109,7 @@ def binder_venv(tmp_path_factory):
             for old in root.glob("binder-env-*"):
                 if old.is_dir():
                     shutil.rmtree(old, ignore_errors=True)
-            times = build(venv, python, version)
+            times, _ = build_binder_env(venv, python, version)
             (venv / STAMP).write_text(json.dumps(times) + "\n")
             print(f"\nbinder env built in {venv}: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
         else:

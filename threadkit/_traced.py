@@ -400,20 +400,7 @@ class Lock:
     __enter__ = acquire
 
     def __exit__(self, *exc_info):
-        # release(), repeated here: one call less on every `with lock:`.
-        rec = self._hold_rec
-        if rec is None:
-            self._lock.release()
-            return
-        t0 = self._hold_t0
-        t1 = perf_counter_ns()
-        self._hold_rec = None
-        self._lock.release()
-        try:
-            add = rec._local.add_span
-        except AttributeError:
-            add = rec._appenders()[0]
-        add((_LOCK_HOLD, self.name, t0, t1, None))
+        self.release()
 
     def locked(self):
         return self._lock.locked()
