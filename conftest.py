@@ -20,6 +20,10 @@ The rules (tests/test_harness.py proves each of them):
 A failed rule sets the session's exit status to "tests failed" and is explained in a
 "notebook run check" section of the terminal summary.
 
+The rules hold in a parallel run too (pytest-xdist, as `course.py test` runs the suite):
+the controller checks the node ids a worker collected and the reports every worker sends.
+Below the rules: the order in which xdist workers receive files.
+
 Also: nbval resolves `--nbval-sanitize-with` against the working directory; a relative
 path that only exists relative to the root directory is made absolute here, so `pytest`
 also works when started from another directory.
@@ -48,6 +52,10 @@ class _NotebookRunCheck:
             or config.getoption("deselect", None)
         )
         self.collect_only = bool(config.getoption("collectonly", False))
+        # pytest-xdist: workers collect and run, this (controller) process sees their
+        # collected node ids and their reports; a notebook with no code cell then just
+        # looks uncollected (its empty collect report stays in the worker).
+        self.distributed = config.pluginmanager.has_plugin("dsession")
         self.nb_items: dict[Path, list[str]] = {}  # notebook -> collected cell node ids
         self.empty_notebooks: set[Path] = set()  # collected, but no code cell
         self.called: dict[str, str] = {}  # cell node id -> call-phase outcome
@@ -68,11 +76,11 @@ class _NotebookRunCheck:
         return sorted(p.resolve() for p in self.nb_dir.glob("*.ipynb") if p.is_file())
 
     # -- rule 1: collection ----------------------------------------------------------
-    def check_collection(self, session: pytest.Session) -> None:
-        for item in session.items:
-            path = Path(str(getattr(item, "path", ""))).resolve()
+    def check_collection(self, collected: list[tuple[str, Path]]) -> None:
+        """Record the notebooks' cells among the collected (node id, file) pairs; check them."""
+        for nodeid, path in collected:
             if path.suffix == ".ipynb":
-                self.nb_items.setdefault(path, []).append(item.nodeid)
+                self.nb_items.setdefault(path, []).append(nodeid)
         if not self.enforce_set:
             return
         expected = self.expected()
@@ -96,7 +104,8 @@ class _NotebookRunCheck:
                 )
             else:
                 self.collection_problems.append(
-                    f"{self.rel(nb)}: not collected (is --nbval active? was it --ignore'd?)"
+                    f"{self.rel(nb)}: not collected (is --nbval active? was it --ignore'd?"
+                    + (" does it have a code cell?)" if self.distributed else ")")
                 )
         for nb in sorted(collected - set(expected)):
             self.collection_problems.append(
@@ -140,7 +149,16 @@ class _NotebookRunCheck:
             self.empty_notebooks.add((self.config.rootpath / report.nodeid).resolve())
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.check_collection(session)
+        # Not called in an xdist controller (it collects nothing): see _XdistCollection.
+        self.check_collection(
+            [(item.nodeid, Path(str(getattr(item, "path", ""))).resolve()) for item in session.items]
+        )
+
+    def collected_on_a_worker(self, node_ids: list[str]) -> None:
+        if self.nb_items or self.collection_problems:
+            return  # every worker collects the same items (xdist checks); one is enough
+        root = self.config.rootpath
+        self.check_collection([(n, (root / n.split("::", 1)[0]).resolve()) for n in node_ids])
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call":
@@ -174,6 +192,20 @@ class _NotebookRunCheck:
             terminalreporter.write_line(f"  note: {note}", yellow=True)
 
 
+class _XdistCollection:
+    """Hands the node ids a pytest-xdist worker collected to the check (controller only).
+
+    A separate plugin, registered only when xdist distributes the run, because pytest
+    rejects an implementation of a hook it does not know (this one is xdist's).
+    """
+
+    def __init__(self, check: _NotebookRunCheck) -> None:
+        self.check = check
+
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        self.check.collected_on_a_worker(list(ids))
+
+
 def _run_includes(config: pytest.Config, nb_dir: Path) -> bool:
     """True when testpaths apply (no path given) or a path covers notebooks/."""
     if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
@@ -188,18 +220,45 @@ def _run_includes(config: pytest.Config, nb_dir: Path) -> bool:
     return False
 
 
+@pytest.hookimpl(trylast=True)  # after xdist's own pytest_configure registered "dsession"
 def pytest_configure(config: pytest.Config) -> None:
     sanitize = getattr(config.option, "nbval_sanitize_with", None)
     if sanitize and not os.path.isabs(sanitize) and not os.path.exists(sanitize):
         candidate = config.rootpath / sanitize
         if candidate.exists():
             config.option.nbval_sanitize_with = str(candidate)
-    if hasattr(config, "workerinput") or config.getoption("numprocesses", None):
-        return  # pytest-xdist spreads items over workers: the check is not supported
-    config.pluginmanager.register(_NotebookRunCheck(config), _PLUGIN_NAME)
+    if hasattr(config, "workerinput"):
+        return  # a pytest-xdist worker: the controller checks the whole run
+    check = _NotebookRunCheck(config)
+    config.pluginmanager.register(check, _PLUGIN_NAME)
+    if check.distributed:
+        config.pluginmanager.register(_XdistCollection(check), _PLUGIN_NAME + "-xdist")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    plugin = config.pluginmanager.get_plugin(_PLUGIN_NAME)
-    if plugin is not None:
-        config.pluginmanager.unregister(plugin)
+    for name in (_PLUGIN_NAME, _PLUGIN_NAME + "-xdist"):
+        plugin = config.pluginmanager.get_plugin(name)
+        if plugin is not None:
+            config.pluginmanager.unregister(plugin)
+
+
+# -- parallel runs (pytest-xdist `--dist loadfile --no-loadscope-reorder`: `course.py test`) --
+# xdist schedules whole files: a notebook's cells run in order in one kernel, a test
+# module's fixtures start once, and the browser tests (one module) share one JupyterLab
+# and one Chromium. Each worker gets one file, then the next when it is nearly done, in
+# collection order; collecting the longest files first keeps the workers evenly busy to
+# the end. (`--dist loadgroup` would allow finer groups, but xdist 3.8's renaming of node
+# ids for it has no effect with pytest 9, which derives node ids differently.)
+LONGEST_FIRST = ("tests/browser/", "tests/test_binder_notebooks.py", "tests/test_binder.py", "notebooks/")
+
+
+def _rank(nodeid: str) -> int:
+    for rank, prefix in enumerate(LONGEST_FIRST):
+        if nodeid.startswith(prefix):
+            return rank
+    return len(LONGEST_FIRST)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker; every worker sorts alike
+        items.sort(key=lambda item: _rank(item.nodeid))  # stable: order within a file is kept

@@ -45,6 +45,7 @@ NOTEBOOK_NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 CELL_TIMEOUT = 120  # s per cell, as `course.py execute`
 NOTEBOOK_TIMEOUT = 600  # s per notebook, kernel start included
 STAMP = "binder-env-complete"
+CACHE_FORMAT = "2"  # bump when the way the cached environment is built changes (2: bytecode)
 
 
 def cache_root() -> Path:
@@ -55,7 +56,7 @@ def cache_root() -> Path:
 def env_key(python: str, version: str) -> str:
     import repo2docker
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"format {CACHE_FORMAT}\0".encode())
     for path in sorted(BINDER.iterdir()) + [ROOT / "pyproject.toml"]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     lock = Path(repo2docker.__file__).parent / "buildpacks" / "conda" / f"environment.py-{version}-linux-64.lock"
@@ -95,7 +96,7 @@ def binder_venv(tmp_path_factory):
     pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements.txt")
     if os.environ.get("THREADKIT_BINDER_CACHE", "1") == "0":
         venv = tmp_path_factory.mktemp("binder") / "venv"
-        times, _ = build_binder_env(venv, python, version)
+        times, _ = build_binder_env(venv, python, version, compile_bytecode=True)
         print("\nbinder env (not cached): " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
         yield venv
         shutil.rmtree(venv, ignore_errors=True)
@@ -109,7 +110,7 @@ def binder_venv(tmp_path_factory):
             for old in root.glob("binder-env-*"):
                 if old.is_dir():
                     shutil.rmtree(old, ignore_errors=True)
-            times, _ = build_binder_env(venv, python, version)
+            times, _ = build_binder_env(venv, python, version, compile_bytecode=True)
             (venv / STAMP).write_text(json.dumps(times) + "\n")
             print(f"\nbinder env built in {venv}: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
         else:

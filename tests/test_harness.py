@@ -199,6 +199,56 @@ def test_sanitize_file_applies_when_pytest_starts_in_a_subdirectory(project, mon
     assert result.ret == pytest.ExitCode.OK
 
 
+# -- the same rules in a parallel run (course.py test: pytest-xdist) ---------------------
+def course_parallel_options() -> tuple[str, ...]:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_options", ROOT / "course.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.PARALLEL_OPTIONS
+
+
+PARALLEL = ("-n", "2", *course_parallel_options())  # what `course.py test` passes, on 2 workers
+
+
+def test_parallel_run_counts_every_notebook_and_keeps_each_in_one_kernel(project):
+    # The second cell needs the first one's variable: it passes only if both cells run,
+    # in order, in the same kernel on the same worker.
+    cells = [new_code_cell("x = 41", execution_count=1), stdout_cell("print(x + 1)", "42\n")]
+    for name in "abc":
+        write_notebook(notebooks(project) / f"{name}.ipynb", *cells)
+    result = project.runpytest_subprocess(*PARALLEL)
+    result.assert_outcomes(passed=7)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*ok: 3 notebook(s) collected, 3 executed, 3 in notebooks/*"])
+
+
+def test_parallel_run_with_notebooks_left_out_fails(project):
+    good_notebook(notebooks(project) / "a.ipynb")
+    good_notebook(notebooks(project) / "b.ipynb")
+    write_notebook(notebooks(project) / "prose.ipynb", new_markdown_cell("only text"))
+    result = project.runpytest_subprocess(*PARALLEL, "--ignore=notebooks/b.ipynb")
+    result.assert_outcomes(passed=2)  # pytest alone would call this a success
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*notebook run check FAILED*", "*notebooks/b.ipynb: not collected*"])
+    result.stdout.fnmatch_lines(["*notebooks/prose.ipynb: not collected*does it have a code cell?)*"])
+
+
+def test_parallel_run_fails_a_notebook_whose_cells_never_run(project):
+    good_notebook(notebooks(project) / "a.ipynb")
+    project.makeconftest(
+        (ROOT / "conftest.py").read_text() + "\n\n"
+        "def pytest_runtest_setup(item):\n"
+        "    if item.path.suffix == '.ipynb':\n"
+        "        pytest.skip('simulated: no kernel')\n"
+    )
+    result = project.runpytest_subprocess(*PARALLEL)
+    result.assert_outcomes(passed=1, skipped=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*notebooks/a.ipynb: not executed, only 0 of 1 collected cells ran*"])
+
+
 # -- tests/sanitize.cfg ------------------------------------------------------------------
 SANITIZE_EXAMPLES = [
     ("<Foo object at 0x7f3a1c2b9d60>", "<Foo object at 0xADDRESS>"),
