@@ -4,7 +4,8 @@
 Usage:
     python3 course.py lab [JUPYTER-LAB-ARGS...]   open the course in JupyterLab, at
                                                   notebooks/00_start_here.ipynb
-    python3 course.py test [PYTEST-ARGS...]       run the unit tests and every notebook
+    python3 course.py test [PYTEST-ARGS...]       run the whole test suite (unit tests,
+                                                  every notebook, lab, Binder, browser)
     python3 course.py execute [NOTEBOOK...]       re-execute notebooks in place (default:
                                                   all of notebooks/*.ipynb)
     python3 course.py setup                       only create or update the environment
@@ -13,14 +14,19 @@ Usage:
 Every command first makes sure the course environment exists: a virtual environment
 (`.venv` next to this file, or the directory named by the COURSE_VENV environment
 variable) created with the Python that runs this script (3.11 or newer), holding the
-pinned requirements.txt and this project (`pip install -e .`). The install runs again only
-when requirements.txt, pyproject.toml or the environment's Python changed: a stamp file in
-the environment records their sha256. Delete the environment to start from scratch.
+pinned requirements.txt and this project (`pip install -e .`). The install uses uv (its
+pinned version, installed into the environment with pip) and falls back to pip if uv
+fails. It runs again only when requirements.txt, pyproject.toml or the environment's
+Python changed: a stamp file in the environment records their sha256. Delete the
+environment to start from scratch.
 
 Arguments after `lab` go to `jupyter lab` (e.g. `--no-browser --port 8899`; a first
-argument that is a path opens that notebook instead), arguments after `test` go to
-`python -m pytest` (e.g. `-q tests/test_harness.py`, `notebooks`). The exit status is the
-one of the command that ran.
+argument that is a path opens that notebook instead). `test` without arguments runs the
+whole suite in parallel: pytest-xdist with one worker per CPU core plus one (at most
+MAX_TEST_WORKERS; COURSE_TEST_WORKERS=N sets N, 0 runs it in one process), whole files per
+worker. Arguments after `test` go to `python -m pytest` unchanged, in one process unless
+they say `-n` (e.g. `-q tests/test_harness.py`, `notebooks`). The exit status is the one
+of the command that ran.
 """
 
 from __future__ import annotations
@@ -43,6 +49,11 @@ MIN_PYTHON = (3, 11)
 TESTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
 EXECUTE_TIMEOUT = 120  # seconds per cell for `execute`
 COMMANDS = ("lab", "test", "execute", "setup")
+MAX_TEST_WORKERS = 6
+# Whole files per worker (a notebook's cells share one kernel, a module its fixtures), in
+# the order the root conftest.py collects them (longest first), not xdist's own order.
+PARALLEL_OPTIONS = ("--dist", "loadfile", "--no-loadscope-reorder")
+UV_PIN = re.compile(r"^uv==(\S+)\s*$", re.M)
 
 USAGE = """usage: python3 course.py {lab,test,execute,setup} [ARGS...]
        python3 course.py --help"""
@@ -159,13 +170,49 @@ def ensure_env() -> Path:
         return venv
     if stamp.exists():
         stamp.unlink()
-    say("installing the pinned requirements (a few minutes the first time)")
-    if created:
-        run([python, "-m", "pip", "install", "--upgrade", "pip"], env)
-    run([python, "-m", "pip", "install", "-r", REQUIREMENTS, "-e", ROOT], env)
+    say("installing the pinned requirements (a minute or two the first time)")
+    if not install_with_uv(python, env):
+        if created:
+            run([python, "-m", "pip", "install", "--upgrade", "pip"], env)
+        run([python, "-m", "pip", "install", "-r", REQUIREMENTS, "-e", ROOT], env)
     stamp.write_text(wanted + "\n")
     say(f"environment ready: {venv}")
     return venv
+
+
+def install_with_uv(python: Path, env: dict) -> bool:
+    """Install requirements.txt and the project with uv; False (said why) if that failed.
+
+    uv resolves and installs the same pins as pip in a few seconds instead of half a
+    minute. It is itself pinned in requirements.txt and installed into the environment by
+    pip first. Byte-compiling at install time matters where PYTHONDONTWRITEBYTECODE is
+    set: no later process would write the .pyc files, so every kernel start would
+    compile its imports again. uv reads its own settings, not pip's (pip.conf's index,
+    for example): if it cannot install, pip does.
+    """
+    match = UV_PIN.search(REQUIREMENTS.read_text(encoding="utf-8"))
+    if not match:
+        return False
+    try:
+        run([python, "-m", "pip", "install", "-q", f"uv=={match.group(1)}"], env)
+        run([python, "-m", "uv", "pip", "install", "--python", python, "--compile-bytecode",
+             "-r", REQUIREMENTS, "-e", ROOT], env)
+    except CourseError as exc:
+        say(f"uv could not install the requirements ({exc}); using pip instead")
+        return False
+    return True
+
+
+def xdist_workers(env: dict) -> int:
+    """How many pytest-xdist workers `course.py test` starts (0: run in one process)."""
+    wanted = env.get("COURSE_TEST_WORKERS", "").strip()
+    if wanted:
+        if not wanted.isdigit():
+            raise CourseError(f"COURSE_TEST_WORKERS must be a whole number >= 0, not {wanted!r}", 2)
+        return int(wanted)
+    # One more worker than cores: much of the suite waits (on kernels, the browser,
+    # sleeps in the demos), and the notebooks' timing checks pass with both cores busy.
+    return min((os.cpu_count() or 1) + 1, MAX_TEST_WORKERS)
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -205,7 +252,13 @@ def cmd_lab(args: list) -> int:
 
 def cmd_test(args: list) -> int:
     venv = ensure_env()
-    return exec_in_root([venv_python(venv), "-m", "pytest", *args], child_env(venv))
+    env = child_env(venv)
+    if not args:
+        workers = xdist_workers(env)
+        if workers:
+            args = ["-n", str(workers), *PARALLEL_OPTIONS]
+            say(f"running the whole suite on {workers} pytest-xdist workers")
+    return exec_in_root([venv_python(venv), "-m", "pytest", *args], env)
 
 
 def check_kernel(venv: Path, env: dict) -> None:

@@ -1,0 +1,71 @@
+"""course.py's choices that the two README commands depend on (no environment is built)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def course():
+    spec = importlib.util.spec_from_file_location("course_under_test", ROOT / "course.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("cores, workers", [(1, 2), (2, 3), (4, 5), (64, 6), (None, 2)])
+def test_one_worker_per_core_plus_one_at_most_six(course, monkeypatch, cores, workers):
+    monkeypatch.setattr(course.os, "cpu_count", lambda: cores)
+    assert course.xdist_workers({}) == workers
+
+
+@pytest.mark.parametrize("value, workers", [("0", 0), ("1", 1), (" 8 ", 8)])
+def test_worker_count_can_be_set(course, value, workers):
+    assert course.xdist_workers({"COURSE_TEST_WORKERS": value}) == workers
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "1.5"])
+def test_a_bad_worker_count_is_explained(course, value):
+    with pytest.raises(course.CourseError, match=r"COURSE_TEST_WORKERS must be a whole number >= 0"):
+        course.xdist_workers({"COURSE_TEST_WORKERS": value})
+
+
+def test_test_without_arguments_runs_in_parallel_and_with_arguments_as_given(course, monkeypatch):
+    calls = []
+    monkeypatch.setattr(course, "ensure_env", lambda: Path("/venv"))
+    monkeypatch.setattr(course, "exec_in_root", lambda cmd, env: calls.append(cmd[1:]) or 0)
+    monkeypatch.delenv("COURSE_TEST_WORKERS", raising=False)
+    monkeypatch.setattr(course.os, "cpu_count", lambda: 2)
+    course.cmd_test([])
+    course.cmd_test(["-q", "tests/test_harness.py"])
+    monkeypatch.setenv("COURSE_TEST_WORKERS", "0")
+    course.cmd_test([])
+    assert calls == [
+        ["-m", "pytest", "-n", "3", "--dist", "loadfile", "--no-loadscope-reorder"],
+        ["-m", "pytest", "-q", "tests/test_harness.py"],
+        ["-m", "pytest"],
+    ]
+
+
+def test_uv_is_pinned_where_course_py_reads_it(course):
+    match = course.UV_PIN.search((ROOT / "requirements.txt").read_text())
+    assert match and match.group(1)[0].isdigit(), "requirements.txt must pin uv==X.Y.Z"
+
+
+def test_a_uv_failure_falls_back_to_pip(course, monkeypatch):
+    ran = []
+
+    def run(cmd, env):
+        ran.append([str(c) for c in cmd])
+        if "uv" in ran[-1][1:3]:
+            raise course.CourseError("exit status 2 from: -m uv pip install", 2)
+
+    monkeypatch.setattr(course, "run", run)
+    assert course.install_with_uv(Path(sys.executable), {}) is False
+    assert ran[0][1:4] == ["-m", "pip", "install"] and ran[1][1:3] == ["-m", "uv"]
