@@ -5,9 +5,12 @@
     python3 scripts/soak.py --runs 3         # fewer runs
     python3 scripts/soak.py --hog-run 1      # which run gets the CPU hog (default: the middle one)
     python3 scripts/soak.py -- -x            # arguments after -- go to pytest
+    python3 scripts/soak.py --suite --runs 5 # the whole parallel suite: `course.py test`
 
 Every run is `python course.py test notebooks` (strict nbval on every notebook, plus the
 notebook-count check of conftest.py), in the course environment (.venv or $COURSE_VENV).
+With --suite every run is `python course.py test` instead: the whole suite, on its
+pytest-xdist workers, browser and Binder checks included, exactly as CI runs it.
 During one run (--hog-run), one busy-loop process per CPU (--hogs, default: all of them)
 keeps every core busy; the script starts them right before that run and kills them right
 after, also when interrupted. Each run's output goes to test-artifacts/soak/run-NN.log; a
@@ -63,15 +66,21 @@ def main(argv: list[str]) -> int:
                         help="the run (1-based) with every core busy; 0 for none (default: the middle run)")
     parser.add_argument("--hogs", type=int, default=os.cpu_count() or 2,
                         help="busy-loop processes during that run (default: one per CPU, %(default)s)")
+    parser.add_argument("--suite", action="store_true",
+                        help="run the whole parallel suite (`course.py test`), not only the notebooks")
     parser.add_argument("pytest_args", nargs="*", help="arguments for pytest (after --)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.suite and args.pytest_args:
+        parser.error("--suite runs `course.py test` as CI does: it takes no pytest arguments")
     hog_run = (args.runs + 1) // 2 if args.hog_run is None else args.hog_run
     if not 0 <= hog_run <= args.runs:
         parser.error(f"--hog-run must be from 0 to --runs ({args.runs})")
     LOGS.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(ROOT / "course.py"), "test", "notebooks", *args.pytest_args]
+    cmd = [sys.executable, str(ROOT / "course.py"), "test"]
+    if not args.suite:
+        cmd += ["notebooks", *args.pytest_args]
     print(f"soak: {args.runs} runs of: {' '.join(cmd[1:])}; run {hog_run or '-'} with {args.hogs} CPU hogs",
           flush=True)
     rows, failures = [], 0
