@@ -22,9 +22,9 @@ environment to start from scratch.
 
 Arguments after `lab` go to `jupyter lab` (e.g. `--no-browser --port 8899`; a first
 argument that is a path opens that notebook instead). `test` without arguments runs the
-whole suite in parallel: pytest-xdist with one worker per CPU core plus one (at most
-MAX_TEST_WORKERS; COURSE_TEST_WORKERS=N sets N, 0 runs it in one process), whole files per
-worker. Arguments after `test` go to `python -m pytest` unchanged, in one process unless
+whole suite in parallel: pytest-xdist with one worker per CPU core (at most
+MAX_TEST_WORKERS; one core: one process; COURSE_TEST_WORKERS=N sets N, 0 runs it in one
+process), whole files per worker. Arguments after `test` go to `python -m pytest` unchanged, in one process unless
 they say `-n` (e.g. `-q tests/test_harness.py`, `notebooks`). The exit status is the one
 of the command that ran.
 """
@@ -210,9 +210,11 @@ def xdist_workers(env: dict) -> int:
         if not wanted.isdigit():
             raise CourseError(f"COURSE_TEST_WORKERS must be a whole number >= 0, not {wanted!r}", 2)
         return int(wanted)
-    # One more worker than cores: much of the suite waits (on kernels, the browser,
-    # sleeps in the demos), and the notebooks' timing checks pass with both cores busy.
-    return min((os.cpu_count() or 1) + 1, MAX_TEST_WORKERS)
+    # One worker per core. One more would be ~10 % faster on 2 cores (much of the suite
+    # waits on kernels, the browser, the demos' sleeps), but measured here it also made
+    # the notebooks' timing checks fail now and then (2 of 4 runs of the whole suite).
+    cores = os.cpu_count() or 1
+    return min(cores, MAX_TEST_WORKERS) if cores > 1 else 0
 
 
 # -- commands ----------------------------------------------------------------------------

@@ -204,8 +204,11 @@ def check_pipeline(run_stage, *, timeout=DEFAULT_CHECK_TIMEOUT):
         call_with_timeout(run_stage, inbox, outbox, process, CHECK_WORKERS, timeout=timeout, what=_CALL)
     except Exception as exc:  # a hang (ExerciseError) or whatever run_stage raised
         error = exc
+    # Alive right when run_stage returned (or hung). Not after waiting for the feeder:
+    # by then the workers of a stage that returns without joining them may have ended
+    # (seen on a busy machine), and the check would miss that they were left running.
+    running = _new_threads(before)
     feeder.join(LATE_FIRST_DELAY + 1.0)
-    running = _new_threads(before)  # alive right when run_stage returned (or hung)
     results = _drain(outbox)
     left_in_inbox = [x for x in _drain(inbox) if x is not STOP]
     stuck = _release(inbox, running)
