@@ -545,3 +545,38 @@ def test_importing_a_foreign_trace_with_a_main_thread_and_two_processes():
 def test_importing_bad_traces(trace, error, pattern):
     with pytest.raises(error, match=pattern):
         Recording.from_chrome_trace(trace)
+
+
+# -- best_of -----------------------------------------------------------------------------
+def test_best_of_keeps_the_fastest_run_and_its_value():
+    delays = iter([0.03, 0.001, 0.02])
+    calls = []
+
+    def scenario(label, *, scale):
+        delay = next(delays)
+        calls.append((label, scale, tk.current_recording()))
+        with tk.span(tk.RUN, label):
+            time.sleep(delay * scale)
+        return delay
+
+    rec, value = tk.best_of(3, scenario, "step", scale=1)
+    assert value == 0.001  # the second run was the fastest
+    assert [c[:2] for c in calls] == [("step", 1)] * 3
+    assert len({id(c[2]) for c in calls}) == 3 and all(c[2] is not None for c in calls)  # own recordings
+    assert rec is calls[1][2] and rec.name == "run 2 of 3"
+    assert rec.count(tk.RUN) == 1 and rec.duration_ms < 20
+    assert tk.current_recording() is None
+
+
+def test_best_of_one_run_and_errors_propagate():
+    rec, value = tk.best_of(1, lambda: 42)
+    assert value == 42 and isinstance(rec, tk.Recording)
+    runs = []
+
+    def fails():
+        runs.append(1)
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        tk.best_of(3, fails)
+    assert runs == [1] and tk.current_recording() is None

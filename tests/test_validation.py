@@ -58,6 +58,11 @@ CASES = [
     ("failure_plan seed None", lambda: tk.failure_plan(10, 0.5, seed=None), TypeError, "seed", "None"),
     # --------------------------------------------------------- recording
     ("Recording name", lambda: Recording(5), TypeError, "name", "5"),
+    ("best_of runs 0", lambda: tk.best_of(0, nothing), ValueError, "runs", "0"),
+    ("best_of runs too many", lambda: tk.best_of(21, nothing), ValueError, "runs", "21"),
+    ("best_of runs float", lambda: tk.best_of(2.0, nothing), TypeError, "runs", "2.0"),
+    ("best_of runs bool", lambda: tk.best_of(True, nothing), TypeError, "runs", "True"),
+    ("best_of fn", lambda: tk.best_of(3, "scenario"), TypeError, "fn", "'scenario'"),
     ("recording name", lambda: tk.recording(None), TypeError, "name", "None"),
     ("Recording.span kind", lambda: Recording().span("nap"), ValueError, "kind", "'nap'"),
     ("Recording.span instant kind", lambda: Recording().span(tk.SUBMIT), ValueError, "kind", "'submit'"),

@@ -43,7 +43,7 @@ from ._kinds import (
     SUBMIT,
     WAITING_KINDS,
 )
-from ._recording import Instant, Recording, Span, ThreadInfo, current_recording, mark, recording, span
+from ._recording import Instant, Recording, Span, ThreadInfo, best_of, current_recording, mark, recording, span
 from ._workloads import TaskFailed, cpu_task, failure_plan, flaky_task, io_task
 from ._explore import Explorer, explore
 from ._timeline import DEFAULT_FIGSIZE, INSTANT_MARKERS, KIND_COLORS, Summary, draw, draw_stacked, summarize
@@ -98,6 +98,7 @@ __all__ = [
     "recording",
     "Recording",
     "current_recording",
+    "best_of",
     "span",
     "mark",
     "Span",
