@@ -1,30 +1,33 @@
 """The Binder configuration in binder/ builds a working course environment.
 
-Docker is not available here, so this replays what repo2docker does:
+Docker is not available here, so this replays what repo2docker does (the environment is
+built once and shared with tests/test_binder_notebooks.py; see `binder_environment`):
 
 1. `repo2docker --no-build` prints the Dockerfile it would build: it must use the Python of
    binder/runtime.txt and install binder/requirements.txt (and nothing else of ours).
-2. repo2docker's base environment for that Python comes from its conda lock file. A fresh
+2. repo2docker's base environment for that Python comes from its conda lock file. A new
    virtual environment gets exactly those package versions (`--no-deps`, as conda
    installed them), then the same `pip install -r binder/requirements.txt` from the
    repository root, then `pip check`, `import threadkit` and the widget extension check.
-   (tests/test_binder_notebooks.py reuses these helpers to execute every notebook there.)
+   (tests/test_binder_notebooks.py executes every notebook there.) In CI it is built from
+   scratch on every run; on a developer's machine it is cached for a day (see below).
 
-uv builds the throwaway environment in seconds; the install of binder/requirements.txt
+uv builds the base environment in seconds; the install of binder/requirements.txt
 itself uses the base environment's own pip, as on Binder, because how the `-e .` line is
 resolved is pip's behaviour.
 """
 
 from __future__ import annotations
 
+import datetime
 import glob
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -199,9 +202,7 @@ def build_binder_env(
         version: that version, "3.11".
         compile_bytecode: byte-compile every installed module. Costs seconds once, and
             saves 1-2 s on every later process start when PYTHONDONTWRITEBYTECODE is set
-            (as on this machine), since nothing else ever writes the .pyc files. Worth
-            it for the cached environment that executes the notebooks; not for a
-            throwaway one that only runs `pip check`.
+            (as on this machine), since nothing else ever writes the .pyc files.
 
     Returns:
         (seconds per step, pip's output of the binder/requirements.txt install)
@@ -239,21 +240,93 @@ def build_binder_env(
     return times, install.stdout
 
 
-@pytest.fixture(scope="module")
-def binder_env():
-    """A venv with repo2docker's base environment plus binder/requirements.txt."""
+# -- the environment both Binder test files use ------------------------------------------
+# Building it costs 20-60 s (a base environment of ~150 packages, the pip install, byte-
+# compiling), so it is kept in ~/.cache/threadkit-course/binder-env-<key>/ (XDG_CACHE_HOME
+# is honoured). The key hashes binder/*, pyproject.toml, repo2docker's lock file for that
+# Python, the interpreter, the repository path and today's date: a change to any of them,
+# or a new day, builds a fresh one (older ones are removed), so pip's choice of unpinned
+# dependencies is at most a day old. CI starts without the cache: there every run builds
+# from scratch. THREADKIT_BINDER_CACHE=0 builds a throwaway environment instead; deleting
+# the folder is always safe.
+CACHE_FORMAT = "3"  # bump when the way the environment is built changes (3: shared, daily)
+STAMP = "binder-env-complete"
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "threadkit-course"
+
+
+def env_key(python: str, version: str) -> str:
+    import repo2docker
+
+    digest = hashlib.sha256(f"format {CACHE_FORMAT}\0{datetime.date.today().isoformat()}\0".encode())
+    for path in sorted(BINDER.iterdir()) + [ROOT / "pyproject.toml"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    lock = Path(repo2docker.__file__).parent / "buildpacks" / "conda" / f"environment.py-{version}-linux-64.lock"
+    digest.update(lock.read_bytes())
+    full = subprocess.run([python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True).stdout
+    digest.update(f"{python}\0{full}\0{ROOT}\0{sys.platform}".encode())
+    return digest.hexdigest()[:16]
+
+
+class _Lock:
+    """An exclusive lock file (POSIX): one build at a time, across test runs and xdist workers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self):
+        self.file = open(self.path, "a+")
+        try:
+            import fcntl
+
+            fcntl.flock(self.file, fcntl.LOCK_EX)
+        except ImportError:  # Windows: no lock, rare enough for a test cache
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+
+def binder_environment(tmp_path_factory):
+    """Generator for a fixture: the Binder-like venv, from the cache when it is current."""
     version = runtime_version()
     python = find_python(version)
     if python is None:
         pytest.skip(f"no Python {version} found (binder/runtime.txt); install it to run this check")
-    tmp = Path(tempfile.mkdtemp(prefix="binder-env-"))
-    venv = tmp / "venv"
-    try:
-        times, install_log = build_binder_env(venv, python, version)
-        print("\nbinder replay: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
-        yield {"python": venv_python(venv), "venv": venv, "tmp": tmp, "install_log": install_log}
-    finally:
-        remove_in_background(tmp)
+    pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements.txt")
+    if os.environ.get("THREADKIT_BINDER_CACHE", "1") == "0":
+        venv = tmp_path_factory.mktemp("binder") / "venv"
+        times, _ = build_binder_env(venv, python, version, compile_bytecode=True)
+        print("\nbinder env (not cached): " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+        yield venv
+        remove_in_background(venv.parent)
+        return
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    venv = root / f"binder-env-{env_key(python, version)}"
+    with _Lock(root / "binder-env.lock"):
+        if not (venv / STAMP).is_file() or not venv_python(venv).exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            for old in root.glob("binder-env-*"):
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+            times, _ = build_binder_env(venv, python, version, compile_bytecode=True)
+            (venv / STAMP).write_text(json.dumps(times) + "\n")
+            print(f"\nbinder env built in {venv}: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+        else:
+            print(f"\nbinder env from the cache: {venv}")
+    yield venv
+
+
+@pytest.fixture(scope="module")
+def binder_env(tmp_path_factory):
+    """A venv with repo2docker's base environment plus binder/requirements.txt."""
+    for venv in binder_environment(tmp_path_factory):
+        yield {"python": venv_python(venv), "venv": venv}
 
 
 def remove_in_background(path: Path) -> None:

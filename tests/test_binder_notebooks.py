@@ -6,23 +6,14 @@ widget extension). This file replays the same install (its helpers, imported) an
 *executes every notebook* there, so a notebook that needs a package only the course's
 requirements.txt installs (or a pin that differs) fails here instead of on Binder.
 
-The Binder-like environment is cached: building it costs 25-60 s (a base environment of
-~150 packages plus the pip install), so it is kept in
-`~/.cache/threadkit-course/binder-env-<hash>/` (XDG_CACHE_HOME is honoured), keyed by a
-hash of binder/*, pyproject.toml, repo2docker's lock file for that Python, the interpreter
-and the repository path. Any change to those builds a new one (older ones are removed).
-THREADKIT_BINDER_CACHE=0 builds a throwaway environment instead; deleting the folder is
-always safe.
+The Binder-like environment is the one tests/test_binder.py builds and caches (see
+`binder_environment` there): one build serves both files.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -31,12 +22,9 @@ import pytest
 from test_binder import (  # the replay's helpers, shared with tests/test_binder.py
     BINDER,
     ROOT,
-    build_binder_env,
+    binder_environment,
     clean_env,
-    find_python,
     jupyter_dirs,
-    run,
-    runtime_version,
     venv_python,
 )
 
@@ -44,78 +32,12 @@ NOTEBOOKS = ROOT / "notebooks"
 NOTEBOOK_NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 CELL_TIMEOUT = 120  # s per cell, as `course.py execute`
 NOTEBOOK_TIMEOUT = 600  # s per notebook, kernel start included
-STAMP = "binder-env-complete"
-CACHE_FORMAT = "2"  # bump when the way the cached environment is built changes (2: bytecode)
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "threadkit-course"
-
-
-def env_key(python: str, version: str) -> str:
-    import repo2docker
-
-    digest = hashlib.sha256(f"format {CACHE_FORMAT}\0".encode())
-    for path in sorted(BINDER.iterdir()) + [ROOT / "pyproject.toml"]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    lock = Path(repo2docker.__file__).parent / "buildpacks" / "conda" / f"environment.py-{version}-linux-64.lock"
-    digest.update(lock.read_bytes())
-    full = subprocess.run([python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True).stdout
-    digest.update(f"{python}\0{full}\0{ROOT}\0{sys.platform}".encode())
-    return digest.hexdigest()[:16]
-
-
-class _Lock:
-    """An exclusive lock file (POSIX), so two test runs never build the same cache at once."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self):
-        self.file = open(self.path, "a+")
-        try:
-            import fcntl
-
-            fcntl.flock(self.file, fcntl.LOCK_EX)
-        except ImportError:  # Windows: no lock, rare enough for a test cache
-            pass
-        return self
-
-    def __exit__(self, *exc):
-        self.file.close()
 
 
 @pytest.fixture(scope="module")
 def binder_venv(tmp_path_factory):
-    """(venv, python) of a Binder-like environment, from the cache when it is current."""
-    version = runtime_version()
-    python = find_python(version)
-    if python is None:
-        pytest.skip(f"no Python {version} found (binder/runtime.txt); install it to run this check")
-    pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements.txt")
-    if os.environ.get("THREADKIT_BINDER_CACHE", "1") == "0":
-        venv = tmp_path_factory.mktemp("binder") / "venv"
-        times, _ = build_binder_env(venv, python, version, compile_bytecode=True)
-        print("\nbinder env (not cached): " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
-        yield venv
-        shutil.rmtree(venv, ignore_errors=True)
-        return
-    root = cache_root()
-    root.mkdir(parents=True, exist_ok=True)
-    venv = root / f"binder-env-{env_key(python, version)}"
-    with _Lock(root / "binder-env.lock"):
-        if not (venv / STAMP).is_file() or not venv_python(venv).exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            for old in root.glob("binder-env-*"):
-                if old.is_dir():
-                    shutil.rmtree(old, ignore_errors=True)
-            times, _ = build_binder_env(venv, python, version, compile_bytecode=True)
-            (venv / STAMP).write_text(json.dumps(times) + "\n")
-            print(f"\nbinder env built in {venv}: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
-        else:
-            print(f"\nbinder env from the cache: {venv}")
-    yield venv
+    """The Binder-like venv of tests/test_binder.py (the same cached build)."""
+    yield from binder_environment(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
