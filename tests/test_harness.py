@@ -154,21 +154,6 @@ def test_good_notebook_runs_and_is_counted(project):
     result.stdout.fnmatch_lines(["*ok: 1 notebook(s) collected, 1 executed, 1 in notebooks/*"])
 
 
-def test_notebook_whose_cells_never_run_fails(project):
-    good_notebook(notebooks(project) / "a.ipynb")
-    # Simulate a kernel that never comes up: every notebook cell is skipped at setup.
-    project.makeconftest(
-        (ROOT / "conftest.py").read_text() + "\n\n"
-        "def pytest_runtest_setup(item):\n"
-        "    if item.path.suffix == '.ipynb':\n"
-        "        pytest.skip('simulated: no kernel')\n"
-    )
-    result = project.runpytest()
-    result.assert_outcomes(passed=1, skipped=1)  # pytest alone would call this a success
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*notebooks/a.ipynb: not executed, only 0 of 1 collected cells ran*"])
-
-
 def test_failing_cell_counts_as_executed_and_all_skipped_does_not(project):
     write_notebook(notebooks(project) / "wrong.ipynb", stdout_cell("print('new')", "old\n"))
     write_notebook(
@@ -235,16 +220,18 @@ def test_parallel_run_with_notebooks_left_out_fails(project):
     result.stdout.fnmatch_lines(["*notebooks/prose.ipynb: not collected*does it have a code cell?)*"])
 
 
-def test_parallel_run_fails_a_notebook_whose_cells_never_run(project):
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-process", "two-workers"])
+def test_notebook_whose_cells_never_run_fails(project, parallel):
     good_notebook(notebooks(project) / "a.ipynb")
+    # Simulate a kernel that never comes up: every notebook cell is skipped at setup.
     project.makeconftest(
         (ROOT / "conftest.py").read_text() + "\n\n"
         "def pytest_runtest_setup(item):\n"
         "    if item.path.suffix == '.ipynb':\n"
         "        pytest.skip('simulated: no kernel')\n"
     )
-    result = project.runpytest_subprocess(*PARALLEL)
-    result.assert_outcomes(passed=1, skipped=1)
+    result = project.runpytest_subprocess(*PARALLEL) if parallel else project.runpytest()
+    result.assert_outcomes(passed=1, skipped=1)  # pytest alone would call this a success
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*notebooks/a.ipynb: not executed, only 0 of 1 collected cells ran*"])
 
