@@ -31,6 +31,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import course  # noqa: E402  (its worker count and xdist options, standard library only)
+
 VERSIONS = ("3.11", "3.12", "3.13")
 LOGS = ROOT / "test-artifacts" / "pythons"
 SUMMARY = re.compile(r"^(?:=+ )?(.*\d+ (?:passed|failed|error|errors|skipped).*) in ([\d.]+)s", re.M)
@@ -113,6 +116,9 @@ def main(argv: list[str]) -> int:
             if status == 0:
                 extra = ["--ignore=tests/test_binder.py", "--ignore=tests/test_binder_notebooks.py"] \
                     if args.skip_binder else []
+                if extra and not args.pytest_args:  # still in parallel, as `course.py test` alone runs
+                    workers = course.xdist_workers(env)
+                    extra = (["-n", str(workers), *course.PARALLEL_OPTIONS] if workers else []) + extra
                 status, test_s = run_logged([python, "course.py", "test", *extra, *args.pytest_args], env, log)
         text = log_path.read_text(errors="replace")
         summaries = SUMMARY.findall(text)
