@@ -88,6 +88,20 @@ def test_count_code_lines_refuses_bad_input():
         count_code_lines(namespace["Bare"])
 
 
+def test_count_code_lines_does_not_count_another_file_for_exec_code(monkeypatch):
+    # Python 3.13 keeps the code of `python -c "..."` in linecache as "<string>"; an xdist
+    # worker is started that way. Code run by exec() has the same pseudo-file name, so
+    # inspect.getsource returned that command line instead of failing (seen on 3.13).
+    command = "import sys;exec(eval(sys.stdin.readline()))\n"
+    monkeypatch.setitem(linecache.cache, "<string>", (len(command), None, [command], "<string>"))
+    namespace = {}
+    exec("def nowhere():\n    return 1\n", namespace)
+    with pytest.raises(ValueError, match="source of nowhere cannot be found"):
+        count_code_lines(namespace["nowhere"])
+    square = lambda x: x * x  # noqa: E731  (a lambda's source is its whole statement)
+    assert count_code_lines(square) == 1
+
+
 # ---------------------------------------------------------------- per_item_costs
 def via_list(n):
     out = []

@@ -76,6 +76,11 @@ def _code_lines_of(index, obj):
         source = _class_source_from_methods(obj)
         if source is not None:
             source = textwrap.dedent(source)
+    elif not inspect.isclass(obj) and not _defines_function(source, obj.__name__):
+        # e.g. code run by exec(), file "<string>": where linecache holds another
+        # "<string>" (3.13 keeps the code of `python -c` there), inspect returns its
+        # lines instead of failing.
+        source = None
     if source is None:
         raise ValueError(f"objects[{index}]: the source of {obj.__qualname__} cannot be found "
                          f"({problem or 'not in the file inspect found'})")
@@ -105,6 +110,19 @@ def _defines_class(source, name):
     except SyntaxError:
         return False
     return bool(body) and isinstance(body[0], ast.ClassDef) and body[0].name == name
+
+
+def _defines_function(source, name):
+    """True if ``source`` starts with the definition of function ``name`` (or holds a lambda)."""
+    if source is None:
+        return False
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:  # a lambda's line can be part of a larger statement
+        return name == "<lambda>" and "lambda" in source
+    if name == "<lambda>":
+        return any(isinstance(node, ast.Lambda) for node in ast.walk(ast.Module(body=body, type_ignores=[])))
+    return bool(body) and isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) and body[0].name == name
 
 
 def _class_source_from_methods(cls):
