@@ -381,8 +381,9 @@ def _usage_problems(web, leftovers):
 def _hint_for(problems):
     text = " ".join(problems)
     if "too slow" in text:
-        return ("submit every url first (one future each), and only then collect the results; "
-                "calling result() right after each submit waits for that page before starting the next.")
+        return ("use a ThreadPoolExecutor(max_workers=max_workers): submit every url first (one future "
+                "each), and only then collect the results (calling result() right after each submit "
+                "would wait for that page before starting the next).")
     if "input order" in text:
         return ("as_completed yields futures in completion order; keep the futures in a list "
                 "in the order of urls (or remember each future's index) and read them in that order.")
