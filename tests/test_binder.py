@@ -77,6 +77,9 @@ def clean_env(venv: Path | None = None, **extra: str) -> dict[str, str]:
         if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "COURSE_VENV", "PIP_REQUIRE_VIRTUALENV")
         and not k.startswith(("JUPYTER_", "UV_"))
     }
+    # Processes in the Binder-like venv write the .pyc files of what they import (it is
+    # installed without them, see build_binder_env), even where PYTHONDONTWRITEBYTECODE is set.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
     env["UV_PYTHON_DOWNLOADS"] = "never"
@@ -191,18 +194,17 @@ def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def build_binder_env(
-    venv: Path, python: str, version: str, compile_bytecode: bool = False
-) -> tuple[dict[str, float], str]:
+def build_binder_env(venv: Path, python: str, version: str) -> tuple[dict[str, float], str]:
     """Replay repo2docker into ``venv``: its base environment, then binder/requirements.txt.
+
+    Nothing is byte-compiled at install time (that cost 23 of the build's 35 CPU-seconds,
+    mostly for server packages no test imports): the processes later run in the venv write
+    the .pyc files of what they import, once (clean_env lets them).
 
     Args:
         venv: where to create the environment (must not exist).
         python: the interpreter of binder/runtime.txt's version.
         version: that version, "3.11".
-        compile_bytecode: byte-compile every installed module. Costs seconds once, and
-            saves 1-2 s on every later process start when PYTHONDONTWRITEBYTECODE is set
-            (as on this machine), since nothing else ever writes the .pyc files.
 
     Returns:
         (seconds per step, pip's output of the binder/requirements.txt install)
@@ -220,20 +222,19 @@ def build_binder_env(
         uv = None
     if uv:
         run([uv, "venv", "-q", "--python", python, venv], env=clean_env())
-        run([uv, "pip", "install", "-q", "--python", vpython, "--no-deps", "-r", base_file,
-             *(["--compile-bytecode"] if compile_bytecode else [])], env=clean_env())
+        run([uv, "pip", "install", "-q", "--python", vpython, "--no-deps", "-r", base_file],
+            env=clean_env())
     else:  # slower, same result
         run([python, "-m", "venv", venv], env=clean_env())
-        run([vpython, "-m", "pip", "install", "-q", "--no-deps", "-r", base_file,
-             *([] if compile_bytecode else ["--no-compile"])], env=clean_env(venv))
+        run([vpython, "-m", "pip", "install", "-q", "--no-deps", "--no-compile", "-r", base_file],
+            env=clean_env(venv))
     base_file.unlink()
     times["base environment"] = time.perf_counter() - start
     start = time.perf_counter()
     # What repo2docker runs, from the repository root. It adds --no-cache-dir; here
-    # --no-compile saves time when asked (byte-compiling does not change what gets installed).
+    # --no-compile saves time (byte-compiling does not change what gets installed).
     install = run(
-        [vpython, "-m", "pip", "install", *([] if compile_bytecode else ["--no-compile"]),
-         "-r", "binder/requirements.txt"],
+        [vpython, "-m", "pip", "install", "--no-compile", "-r", "binder/requirements.txt"],
         cwd=ROOT, env=clean_env(venv),
     )
     times["pip install -r binder/requirements.txt"] = time.perf_counter() - start
@@ -241,15 +242,15 @@ def build_binder_env(
 
 
 # -- the environment both Binder test files use ------------------------------------------
-# Building it costs 20-60 s (a base environment of ~150 packages, the pip install, byte-
-# compiling), so it is kept in ~/.cache/threadkit-course/binder-env-<key>/ (XDG_CACHE_HOME
+# Building it costs 10-30 s (a base environment of ~150 packages, then the pip install), so
+# it is kept in ~/.cache/threadkit-course/binder-env-<key>/ (XDG_CACHE_HOME
 # is honoured). The key hashes binder/*, pyproject.toml, repo2docker's lock file for that
 # Python, the interpreter, the repository path and today's date: a change to any of them,
 # or a new day, builds a fresh one (older ones are removed), so pip's choice of unpinned
 # dependencies is at most a day old. CI starts without the cache: there every run builds
 # from scratch. THREADKIT_BINDER_CACHE=0 builds a throwaway environment instead; deleting
 # the folder is always safe.
-CACHE_FORMAT = "3"  # bump when the way the environment is built changes (3: shared, daily)
+CACHE_FORMAT = "4"  # bump when the way the environment is built changes (4: no install-time .pyc)
 STAMP = "binder-env-complete"
 
 
@@ -300,7 +301,7 @@ def binder_environment(tmp_path_factory):
     pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements.txt")
     if os.environ.get("THREADKIT_BINDER_CACHE", "1") == "0":
         venv = tmp_path_factory.mktemp("binder") / "venv"
-        times, _ = build_binder_env(venv, python, version, compile_bytecode=True)
+        times, _ = build_binder_env(venv, python, version)
         print("\nbinder env (not cached): " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
         yield venv
         remove_in_background(venv.parent)
@@ -314,7 +315,7 @@ def binder_environment(tmp_path_factory):
             for old in root.glob("binder-env-*"):
                 if old.is_dir():
                     shutil.rmtree(old, ignore_errors=True)
-            times, _ = build_binder_env(venv, python, version, compile_bytecode=True)
+            times, _ = build_binder_env(venv, python, version)
             (venv / STAMP).write_text(json.dumps(times) + "\n")
             print(f"\nbinder env built in {venv}: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
         else:

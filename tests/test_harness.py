@@ -209,31 +209,42 @@ def test_parallel_run_counts_every_notebook_and_keeps_each_in_one_kernel(project
     result.stdout.fnmatch_lines(["*ok: 3 notebook(s) collected, 3 executed, 3 in notebooks/*"])
 
 
-def test_parallel_run_with_notebooks_left_out_fails(project):
-    good_notebook(notebooks(project) / "a.ipynb")
-    good_notebook(notebooks(project) / "b.ipynb")
-    write_notebook(notebooks(project) / "prose.ipynb", new_markdown_cell("only text"))
-    result = project.runpytest_subprocess(*PARALLEL, "--ignore=notebooks/b.ipynb")
-    result.assert_outcomes(passed=2)  # pytest alone would call this a success
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*notebook run check FAILED*", "*notebooks/b.ipynb: not collected*"])
-    result.stdout.fnmatch_lines(["*notebooks/prose.ipynb: not collected*does it have a code cell?)*"])
-
-
-@pytest.mark.parametrize("parallel", [False, True], ids=["one-process", "two-workers"])
-def test_notebook_whose_cells_never_run_fails(project, parallel):
-    good_notebook(notebooks(project) / "a.ipynb")
-    # Simulate a kernel that never comes up: every notebook cell is skipped at setup.
+def never_runs(project: pytest.Pytester, name: str) -> None:
+    """Simulate a kernel that never comes up for notebooks/<name>: its cells are skipped at setup."""
     project.makeconftest(
         (ROOT / "conftest.py").read_text() + "\n\n"
         "def pytest_runtest_setup(item):\n"
-        "    if item.path.suffix == '.ipynb':\n"
+        f"    if item.path.name == {name!r}:\n"
         "        pytest.skip('simulated: no kernel')\n"
     )
-    result = project.runpytest_subprocess(*PARALLEL) if parallel else project.runpytest()
+
+
+def test_notebook_whose_cells_never_run_fails(project):
+    good_notebook(notebooks(project) / "a.ipynb")
+    never_runs(project, "a.ipynb")
+    result = project.runpytest()
     result.assert_outcomes(passed=1, skipped=1)  # pytest alone would call this a success
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*notebooks/a.ipynb: not executed, only 0 of 1 collected cells ran*"])
+
+
+def test_parallel_run_with_notebooks_left_out_or_never_run_fails(project):
+    # One parallel session (a few seconds each) that breaks three rules at once: a notebook
+    # left out by --ignore, one without a code cell, one whose cells never run.
+    good_notebook(notebooks(project) / "a.ipynb")
+    good_notebook(notebooks(project) / "b.ipynb")
+    write_notebook(notebooks(project) / "prose.ipynb", new_markdown_cell("only text"))
+    good_notebook(notebooks(project) / "stalled.ipynb")
+    never_runs(project, "stalled.ipynb")
+    result = project.runpytest_subprocess(*PARALLEL, "--ignore=notebooks/b.ipynb")
+    result.assert_outcomes(passed=2, skipped=1)  # pytest alone would call this a success
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*notebook run check FAILED*"])
+    out = result.stdout.str()
+    assert "notebooks/b.ipynb: not collected" in out
+    result.stdout.fnmatch_lines(["*notebooks/prose.ipynb: not collected*does it have a code cell?)*"])
+    result.stdout.fnmatch_lines(["*notebooks/stalled.ipynb: not executed, only 0 of 1 collected cells ran*"])
+    assert "notebooks/a.ipynb: not" not in out
 
 
 # -- tests/sanitize.cfg ------------------------------------------------------------------

@@ -235,12 +235,6 @@ def browser(browser_path, lab, tmp_path_factory):
             context.close()
 
 
-@pytest.fixture
-def jupyter_env(tmp_path) -> dict[str, str]:
-    """The environment the server gets (isolated Jupyter dirs), without a server or browser."""
-    return LabServer(tmp_path).env
-
-
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
