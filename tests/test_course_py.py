@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -69,3 +70,13 @@ def test_a_uv_failure_falls_back_to_pip(course, monkeypatch):
     monkeypatch.setattr(course, "run", run)
     assert course.install_with_uv(Path(sys.executable), {}) is False
     assert ran[0][1:4] == ["-m", "pip", "install"] and ran[1][1:3] == ["-m", "uv"]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^(python3 course\.py test)\s+#", readme, re.M)
+    assert commands == ["python3 course.py test"], "the README's Start section names one test command"
+    lines = [l.strip() for l in (ROOT / ".ci" / "run").read_text().splitlines()]
+    steps = [l for l in lines if l and not l.startswith("#")]
+    assert steps[-1] == commands[0], f".ci/run must end with the README's test command, not {steps[-1]!r}"
+    assert sum(l == commands[0] for l in steps) == 1
