@@ -220,8 +220,67 @@ def _run_includes(config: pytest.Config, nb_dir: Path) -> bool:
     return False
 
 
+# -- nbval's kernels on IPC sockets (POSIX) ----------------------------------------------
+# jupyter_client chooses a kernel's five TCP ports by binding port 0 and closing the
+# sockets; the kernel binds them a second or more later. Another process that starts a
+# kernel in that window can be handed the same ports (a known race of the Jupyter
+# protocol, more likely the more kernels start at once). Measured here once in about 20
+# runs of the parallel suite: "ZMQError: Address already in use", then "Invalid
+# Signature" from the other process's kernel, and a kernel that never answered. So on
+# POSIX every kernel the suite starts talks over IPC sockets, files whose names hold a
+# random id: nothing to collide on. (Also tests/binder_execute.py and the browser
+# tests' JupyterLab; a learner's own Jupyter keeps its default TCP transport.)
+IPC_PATH_MAX = 100  # bytes; a Unix socket path holds at most 107, ZMQ appends "-<port>"
+_IPC_DIR: str | None = None  # this process's folder of kernel sockets, made on first use
+
+
+def ipc_socket_prefix() -> str | None:
+    """A fresh socket path prefix in a short private folder, or None where IPC cannot work."""
+    import tempfile
+    import uuid
+
+    if os.name != "posix":
+        return None
+    base = "/tmp" if os.access("/tmp", os.W_OK) else tempfile.gettempdir()
+    global _IPC_DIR
+    if _IPC_DIR is None:
+        _IPC_DIR = tempfile.mkdtemp(prefix="tk-ipc-", dir=base)
+    prefix = os.path.join(_IPC_DIR, f"kernel-{uuid.uuid4().hex[:12]}")
+    return prefix if len(prefix) + 3 <= IPC_PATH_MAX else None
+
+
+def _ipc_kernels_for_nbval() -> None:
+    try:
+        import nbval.kernel
+    except ImportError:
+        return
+    tcp_kernel_manager = nbval.kernel.KernelManager
+    if getattr(tcp_kernel_manager, "_threadkit_ipc", False) or ipc_socket_prefix() is None:
+        return
+
+    def ipc_kernel_manager(**kwargs):
+        prefix = ipc_socket_prefix()
+        if prefix is not None:
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", prefix)
+        return tcp_kernel_manager(**kwargs)
+
+    ipc_kernel_manager._threadkit_ipc = True
+    nbval.kernel.KernelManager = ipc_kernel_manager  # nbval calls it as KernelManager(...)
+
+
+def _remove_ipc_dir() -> None:
+    global _IPC_DIR
+    if _IPC_DIR is not None:
+        import shutil
+
+        shutil.rmtree(_IPC_DIR, ignore_errors=True)
+        _IPC_DIR = None
+
+
 @pytest.hookimpl(trylast=True)  # after xdist's own pytest_configure registered "dsession"
 def pytest_configure(config: pytest.Config) -> None:
+    _ipc_kernels_for_nbval()  # in every process that runs notebooks: workers included
     sanitize = getattr(config.option, "nbval_sanitize_with", None)
     if sanitize and not os.path.isabs(sanitize) and not os.path.exists(sanitize):
         candidate = config.rootpath / sanitize
@@ -236,6 +295,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _remove_ipc_dir()
     for name in (_PLUGIN_NAME, _PLUGIN_NAME + "-xdist"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:

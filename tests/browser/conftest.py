@@ -3,7 +3,9 @@
 Both live for the whole session (starting them takes most of the time), each notebook test
 opens its own page. Everything the server writes goes to a temporary directory: isolated
 Jupyter config/data/runtime/settings/workspaces dirs, TMPDIR, and a *copy* of notebooks/,
-so running the notebooks never touches the repository's files.
+so running the notebooks never touches the repository's files. On POSIX the server's
+kernels use IPC sockets instead of TCP ports (the root conftest.py says why); their
+runtime folder is a short one in /tmp, as a socket path is limited to 107 bytes.
 
 Enabling, skipping, failing:
 - The browser is THREADKIT_BROWSER (path to a Chromium or Chrome executable) if set,
@@ -26,6 +28,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -97,6 +100,7 @@ class LabServer:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = sandbox / "jupyter-lab.log"
+        self.ipc_runtime = None  # a short runtime folder for the kernels' IPC sockets (POSIX)
         self.env = self._environment()
         self.proc: subprocess.Popen | None = None
 
@@ -108,6 +112,9 @@ class LabServer:
             path = self.sandbox / name.lower()
             path.mkdir(parents=True, exist_ok=True)
             env[name] = str(path)
+        if os.name == "posix":  # kernel-<uuid>-ipc-<n> sockets, next to the connection files
+            self.ipc_runtime = tempfile.mkdtemp(prefix="tk-lab-", dir="/tmp" if os.access("/tmp", os.W_OK) else None)
+            env["JUPYTER_RUNTIME_DIR"] = self.ipc_runtime
         env["JUPYTER_PREFER_ENV_PATH"] = "1"  # the venv's python3 kernel, not a user-wide one
         env["JUPYTER_PLATFORM_DIRS"] = "1"
         env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
@@ -120,19 +127,25 @@ class LabServer:
                        {"windowingMode": "none"})
         return env
 
-    def start(self) -> None:
-        self.root.mkdir()
-        shutil.copytree(NOTEBOOKS, self.root / "notebooks")
+    def command(self) -> list[str]:
+        """The `jupyter lab` command line this server runs."""
         cmd = [
             sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
             f"--port={self.port}", "--port-retries=0", f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}", "--ServerApp.open_browser=False",
             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ]
+        if self.ipc_runtime is not None:
+            cmd.append("--KernelManager.transport=ipc")
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
+        return cmd
+
+    def start(self) -> None:
+        self.root.mkdir()
+        shutil.copytree(NOTEBOOKS, self.root / "notebooks")
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.env, stdout=log,
+            self.proc = subprocess.Popen(self.command(), cwd=self.root, env=self.env, stdout=log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while time.monotonic() < deadline:
@@ -146,6 +159,13 @@ class LabServer:
         raise RuntimeError(f"jupyter lab did not answer within {SERVER_START_TIMEOUT} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
+        try:
+            self._stop_server()
+        finally:
+            if self.ipc_runtime is not None:
+                shutil.rmtree(self.ipc_runtime, ignore_errors=True)
+
+    def _stop_server(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.terminate()  # SIGTERM: the server shuts its kernels down, then exits
