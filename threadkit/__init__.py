@@ -18,6 +18,7 @@ only when something is drawn or explored.
 """
 
 from . import traced
+from ._build import PythonBuild, python_build
 from ._checking import CheckPassed, ExerciseError
 from ._kinds import (
     BLOCKED_RESULT,
@@ -105,6 +106,9 @@ __all__ = [
     "Instant",
     "ThreadInfo",
     "traced",
+    # the interpreter
+    "python_build",
+    "PythonBuild",
     # kinds
     "RUN",
     "QUEUED",
