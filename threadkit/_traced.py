@@ -403,7 +403,12 @@ class Lock:
         self.release()
 
     def locked(self):
+        """True if the lock is held (by any thread), as ``threading.Lock.locked``."""
         return self._lock.locked()
+
+    # The C lock's undocumented old aliases (still there in 3.15): same names, same methods.
+    if hasattr(_threading.Lock(), "acquire_lock"):
+        acquire_lock, release_lock, locked_lock = acquire, release, locked
 
     def __repr__(self):
         state = "locked" if self._lock.locked() else "unlocked"
@@ -467,6 +472,13 @@ class RLock:
 
     def __exit__(self, *exc_info):
         self.release()
+
+    # New in 3.14 (and used by threading.Condition there): only where the stdlib RLock has it.
+    if hasattr(_threading.RLock(), "locked"):
+
+        def locked(self):
+            """True if the lock is held (by any thread), as ``threading.RLock.locked`` (3.14+)."""
+            return self._lock.locked()
 
     # Used by threading.Condition (its wait() releases the lock completely).
     def _is_owned(self):
