@@ -13,10 +13,10 @@ Usage:
 
 Every command first makes sure the course environment exists: a virtual environment
 (`.venv` next to this file, or the directory named by the COURSE_VENV environment
-variable) created with the Python that runs this script (3.11 or newer), holding the
-pinned requirements.txt and this project (`pip install -e .`). The install uses uv (its
-pinned version, installed into the environment with pip) and falls back to pip if uv
-fails. It runs again only when requirements.txt, pyproject.toml or the environment's
+variable) created with the Python that runs this script (3.11 or newer; tested on
+3.11-3.15, GIL builds; newer ones get a warning), holding the pinned requirements.txt
+and this project (`pip install -e .`). The install uses uv (its pinned version,
+installed into the environment with pip) and falls back to pip if uv fails. It runs again only when requirements.txt, pyproject.toml or the environment's
 Python changed: a stamp file in the environment records their sha256. Delete the
 environment to start from scratch.
 
@@ -46,7 +46,7 @@ NOTEBOOKS = ROOT / "notebooks"
 START_NOTEBOOK = NOTEBOOKS / "00_start_here.ipynb"
 STAMP_NAME = ".course-stamp"
 MIN_PYTHON = (3, 11)
-TESTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
+TESTED_PYTHONS = ((3, 11), (3, 12), (3, 13), (3, 14), (3, 15))
 EXECUTE_TIMEOUT = 120  # seconds per cell for `execute`
 COMMANDS = ("lab", "test", "execute", "setup")
 MAX_TEST_WORKERS = 6
@@ -65,6 +65,12 @@ class CourseError(Exception):
     def __init__(self, message: str, status: int = 1) -> None:
         super().__init__(message)
         self.status = status
+
+
+def tested_range() -> str:
+    """The Pythons the course is tested on, as text: e.g. "3.11-3.15"."""
+    first, last = TESTED_PYTHONS[0], TESTED_PYTHONS[-1]
+    return "%d.%d-%d.%d" % (*first, *last)
 
 
 def say(message: str) -> None:
@@ -149,10 +155,10 @@ def ensure_env() -> Path:
         if sys.version_info[:2] < MIN_PYTHON:
             raise CourseError(
                 "the course needs Python %d.%d or newer, this is %s; run course.py with "
-                "python3.11, python3.12 or python3.13" % (*MIN_PYTHON, sys.version.split()[0])
+                "Python %s" % (*MIN_PYTHON, sys.version.split()[0], tested_range())
             )
         if sys.version_info[:2] not in TESTED_PYTHONS:
-            say(f"warning: the course is tested on Python 3.11-3.13, this is {sys.version.split()[0]}")
+            say(f"warning: the course is tested on Python {tested_range()}, this is {sys.version.split()[0]}")
         say(f"creating the course environment in {venv} with {sys.executable}")
         status = subprocess.call([sys.executable, "-m", "venv", str(venv)])
         if status != 0 or not python.exists():
@@ -162,7 +168,7 @@ def ensure_env() -> Path:
     if numbers[:2] < MIN_PYTHON:
         raise CourseError(
             "%s uses Python %d.%d.%d; the course needs %d.%d or newer.\n" % (venv, *numbers, *MIN_PYTHON)
-            + "Delete that directory and run course.py with python3.11, 3.12 or 3.13."
+            + f"Delete that directory and run course.py with Python {tested_range()}."
         )
     stamp = venv / STAMP_NAME
     wanted = stamp_for(version)

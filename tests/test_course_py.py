@@ -80,3 +80,45 @@ def test_ci_runs_exactly_the_readme_test_command():
     steps = [l for l in lines if l and not l.startswith("#")]
     assert steps[-1] == commands[0], f".ci/run must end with the README's test command, not {steps[-1]!r}"
     assert sum(l == commands[0] for l in steps) == 1
+
+
+# -- supported Pythons: one list (course.TESTED_PYTHONS), said the same way everywhere -----
+def _dotted(version):
+    return "%d.%d" % version
+
+
+def test_supported_pythons_agree_everywhere(course):
+    tested = [_dotted(v) for v in course.TESTED_PYTHONS]
+    assert course.MIN_PYTHON == course.TESTED_PYTHONS[0]
+    assert course.tested_range() == f"{tested[0]}-{tested[-1]}"
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.findall(r"Programming Language :: Python :: (3\.\d+)", pyproject) == tested
+    assert f'requires-python = ">={tested[0]}"' in pyproject
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"You need Python {tested[0]} to {tested[-1]}" in readme
+    assert f"every CPython {tested[0]}-{tested[-1]} it finds" in readme
+    requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    assert f"Supported Pythons: {tested[0]} to {tested[-1]}" in requirements
+    spec = importlib.util.spec_from_file_location("test_all_pythons", ROOT / "scripts" / "test_all_pythons.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert list(script.VERSIONS) == tested
+    assert set(script.CHROOT_VERSIONS) <= set(tested)
+
+
+def test_ci_tests_the_newest_python_before_the_readme_command(course):
+    lines = [l.strip() for l in (ROOT / ".ci" / "run").read_text().splitlines()]
+    steps = [l for l in lines if l and not l.startswith("#")]
+    newest = _dotted(course.TESTED_PYTHONS[-1])
+    leg = f"python3 scripts/test_all_pythons.py --versions {newest} --skip-binder --require-all"
+    assert leg in steps, f".ci/run must run the newest supported Python ({newest}): {leg}"
+    assert steps.index(leg) < len(steps) - 1 and "set -euo pipefail" in steps  # a failure stops CI
+
+
+def test_an_untested_python_gets_a_warning(course, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("COURSE_VENV", str(tmp_path / "venv"))
+    monkeypatch.setattr(course.sys, "version_info", (3, 99, 0))
+    monkeypatch.setattr(course.subprocess, "call", lambda *a, **k: 1)  # venv creation "fails"
+    with pytest.raises(course.CourseError, match="could not create"):
+        course.ensure_env()
+    assert f"tested on Python {course.tested_range()}, this is" in capsys.readouterr().err
