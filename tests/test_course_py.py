@@ -122,3 +122,12 @@ def test_an_untested_python_gets_a_warning(course, monkeypatch, tmp_path, capsys
     with pytest.raises(course.CourseError, match="could not create"):
         course.ensure_env()
     assert f"tested on Python {course.tested_range()}, this is" in capsys.readouterr().err
+
+
+def test_the_chroot_script_parses_and_refuses_a_bad_version():
+    import subprocess
+
+    script = ROOT / "scripts" / "sidroot.sh"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    out = subprocess.run(["bash", str(script), "three", "true"], capture_output=True, text=True)
+    assert out.returncode == 2 and "VERSION must look like 3.15" in out.stderr
