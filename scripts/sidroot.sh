@@ -6,9 +6,11 @@
 #
 # COMMAND runs with sh from /proj, a fresh copy of this repository's tracked and untracked
 # (not ignored) files, with COURSE_VENV=/venvVERSION: course.py keeps that environment up
-# to date inside the chroot as it does on the host. The chroot is cached in $SIDROOT
-# (default ~/.cache/threadkit-course/sidroot; a fresh machine builds it in 1-2 minutes),
-# runs are serialized by a lock beside it, and everything mounted is unmounted on exit.
+# to date inside the chroot as it does on the host. Of the caller's environment only
+# PYTEST_ADDOPTS, COURSE_TEST_WORKERS and THREADKIT_BROWSER (default: skip) go in. The
+# chroot is cached in $SIDROOT (default ~/.cache/threadkit-course/sidroot; a fresh machine
+# builds it in 1-2 minutes), runs are serialized by a lock beside it, and everything
+# mounted is unmounted on exit.
 # Needs root (mount, chroot) or password-less sudo, and mmdebstrap (installed with apt-get
 # when missing). The exit status is COMMAND's.
 #
@@ -27,7 +29,7 @@ case "$V" in
     *) echo "$0: VERSION must look like 3.15, not '$V'" >&2; exit 2 ;;
 esac
 if [ "$(id -u)" -ne 0 ]; then
-    exec sudo -n --preserve-env=SIDROOT,SID_MIRROR bash "$0" "$V" "$@"
+    exec sudo -n --preserve-env=SIDROOT,SID_MIRROR,PYTEST_ADDOPTS,COURSE_TEST_WORKERS,THREADKIT_BROWSER bash "$0" "$V" "$@"
 fi
 
 PROJ=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -89,6 +91,7 @@ chroot "$SIDROOT" env -i HOME=/proj/.home PATH=/usr/local/bin:/usr/bin:/bin LANG
     COURSE_VENV="/venv$V" SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 \
     THREADKIT_BROWSER="${THREADKIT_BROWSER:-skip}" \
+    PYTEST_ADDOPTS="${PYTEST_ADDOPTS:-}" ${COURSE_TEST_WORKERS:+COURSE_TEST_WORKERS="$COURSE_TEST_WORKERS"} \
     sh -c "cd /proj && $*"
 status=$?
 set -e
