@@ -21,6 +21,7 @@ the lesson, so they live in the notebook, not here.
 """
 
 import math
+import random
 import threading
 import time
 from typing import NamedTuple, Optional
@@ -715,11 +716,18 @@ def replay(programs, order, *, timeout=1.0):
 # ---------------------------------------------------------------- exercise
 #: Seconds the check pauses after each read of ``_balance`` (see :func:`check_account`).
 READ_PAUSE = 0.0001
+#: Each pause lasts READ_PAUSE times a random factor in this range, so that threads do not
+#: run in lock-step (see MIXED_ROUNDS).
+READ_PAUSE_SPREAD = (0.5, 1.5)
 #: Threads and operations per thread the check uses.
 CHECK_THREADS = 8
 DEPOSITS_PER_THREAD = 20
 WITHDRAW_ROUNDS = 3
 MIXED_OPS_PER_THREAD = 15
+#: Rounds of deposits and withdrawals at once.  One round missed an Account whose deposit and
+#: withdraw take two different locks in 15 of 300 checks on 3.14 (5 of 300 with random pauses,
+#: 0 of 400 on 3.11): the two threads can interleave without ever overlapping a read and a write.
+MIXED_ROUNDS = 3
 _PHASE_TIMEOUT = 10.0
 _SINGLE_THREAD_TIMEOUT = 2.0
 
@@ -798,7 +806,8 @@ def _probe_class(account_class):
                 value = self.__dict__["_tk_balance"]
             except KeyError:
                 raise AttributeError("'Account' object has no attribute '_balance' (not set yet)") from None
-            time.sleep(READ_PAUSE)  # other threads run here, between a read and the write that follows
+            time.sleep(READ_PAUSE * random.uniform(*READ_PAUSE_SPREAD))  # other threads run here, between
+            # a read and the write that follows; the random length keeps threads from running in lock-step
             return value
 
         def _set_balance(self, value):
@@ -927,6 +936,14 @@ def _check_withdrawals(probe):
 
 
 def _check_mixed(probe):
+    for _ in range(MIXED_ROUNDS):
+        problems = _check_mixed_once(probe)
+        if problems:
+            return problems
+    return []
+
+
+def _check_mixed_once(probe):
     account = _new_account(probe, 0)
     accepted = []
 
