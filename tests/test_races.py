@@ -535,3 +535,70 @@ def test_check_account_leaves_no_threads_behind():
     time.sleep(0.05)
     extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
     assert not extra, extra
+
+
+# ---------------------------------------------------------- the switch-interval cliff
+LOSSES = {1_000: [0.0, 0.0, 0.0], 10_000: [0.0, 0.0, 0.25], 200_000: [0.41, 0.37, 0.52]}
+
+
+def test_draw_lost_updates_has_a_fixed_size_and_marks_the_switch_interval():
+    fig = tk.draw_lost_updates(LOSSES, switch_iterations=40_000)
+    assert repr(fig) == "<Figure size 900x320 with 1 Axes>"
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1,000", "10,000", "200,000"]
+    assert any(list(line.get_xdata()) == [40_000, 40_000] for line in ax.get_lines())
+    means = [line for line in ax.get_lines() if len(line.get_xdata()) == 3][0]
+    assert list(means.get_ydata()) == pytest.approx([0, 25 / 3, 100 * 1.3 / 3])
+    assert len(tk.draw_lost_updates(LOSSES).axes[0].get_lines()) == 1  # no switch line
+
+
+@pytest.mark.parametrize(
+    "losses, kwargs, error, words",
+    [
+        ([0.1], {}, TypeError, "losses"),
+        ({}, {}, ValueError, "empty"),
+        ({0: [0.1]}, {}, ValueError, "iteration count"),
+        ({10: []}, {}, TypeError, r"losses\[10\]"),
+        ({10: [1.5]}, {}, ValueError, "fraction"),
+        (LOSSES, {"switch_iterations": 0}, ValueError, "switch_iterations"),
+        (LOSSES, {"title": 3}, TypeError, "title"),
+    ],
+)
+def test_draw_lost_updates_validates(losses, kwargs, error, words):
+    with pytest.raises(error, match=words):
+        tk.draw_lost_updates(losses, **kwargs)
+
+
+# ---------------------------------------------------------- counter += 1, per build
+STANDARD = tk.PythonBuild("3.11.7", free_threaded=False, gil_enabled=True)
+FREE_THREADED = tk.PythonBuild("3.15.0", free_threaded=True, gil_enabled=False)
+FREE_THREADED_GIL_ON = tk.PythonBuild("3.15.0", free_threaded=True, gil_enabled=True)
+
+
+@pytest.mark.parametrize("build", [STANDARD, FREE_THREADED_GIL_ON])
+def test_counter_loses_nothing_with_the_gil(build):
+    assert tk.counter_verdict(0, 400_000, build).as_expected
+    lost = tk.counter_verdict(239_277, 400_000, build)
+    assert not lost.as_expected and "239,277 of 400,000" in lost.measured
+
+
+def test_counter_loses_updates_without_the_gil():
+    verdict = tk.counter_verdict(239_277, 400_000, FREE_THREADED)
+    assert verdict.as_expected and "cpython#125646" in verdict.expected
+    assert not tk.counter_verdict(0, 400_000, FREE_THREADED).as_expected
+
+
+@pytest.mark.parametrize(
+    "args, error, words",
+    [
+        ((-1, 10), ValueError, "lost"),
+        ((11, 10), ValueError, "lost"),
+        ((0, 0), ValueError, "total"),
+        ((0.5, 10), TypeError, "lost"),
+        ((0, 10, "3.11"), TypeError, "build"),
+    ],
+)
+def test_counter_verdict_validates(args, error, words):
+    with pytest.raises(error, match=words):
+        tk.counter_verdict(*args)

@@ -53,6 +53,8 @@ from ._timeline import DEFAULT_FIGSIZE, INSTANT_MARKERS, KIND_COLORS, Summary, d
 from ._start import (  # notebook 00
     ideal_makespan_ms,
     check_makespan_prediction,
+    BuildVerdict,
+    cpu_threads_verdict,
 )
 from ._pools import (  # notebook 01
     FetchError,
@@ -68,6 +70,8 @@ from ._races import (  # notebook 02
     step_through,
     Stepper,
     replay,
+    draw_lost_updates,
+    counter_verdict,
     check_account,
 )
 from ._queues import (  # notebook 03
@@ -154,6 +158,8 @@ __all__ = [
     # notebook 00
     "ideal_makespan_ms",
     "check_makespan_prediction",
+    "BuildVerdict",
+    "cpu_threads_verdict",
     # notebook 01
     "FetchError",
     "FakeWeb",
@@ -167,6 +173,8 @@ __all__ = [
     "step_through",
     "Stepper",
     "replay",
+    "draw_lost_updates",
+    "counter_verdict",
     "check_account",
     # notebook 03
     "STOP",

@@ -1,14 +1,29 @@
-"""Lesson helpers for notebook 00 (start here): the makespan-prediction exercise."""
+"""Lesson helpers for notebook 00 (start here).
+
+* :func:`ideal_makespan_ms` and :func:`check_makespan_prediction`: the
+  makespan-prediction exercise;
+* :func:`cpu_threads_verdict`: what CPU-bound threads should do on the build
+  the notebook runs on (take turns under the GIL, or run in parallel on a
+  free-threaded build with the GIL off), compared with what they did.
+"""
 
 import math
+from typing import NamedTuple
 
+from ._build import PythonBuild, python_build
 from ._checking import CheckPassed, fail
-from ._validate import check_int, check_number
+from ._validate import check_instance, check_int, check_number
 
-__all__ = ["ideal_makespan_ms", "check_makespan_prediction"]
+__all__ = ["ideal_makespan_ms", "check_makespan_prediction", "BuildVerdict", "cpu_threads_verdict"]
 
 #: How far (as a fraction) a prediction may be from the ideal makespan and still count.
 PREDICTION_TOLERANCE = 0.1
+#: CPU-bound threads under a GIL use at most one core; CPU time over wall time may
+#: still read a little above 1.0 (timer and accounting noise), so up to this counts as one core.
+ONE_CORE_MAX = 1.2
+#: On a free-threaded build with the GIL off, CPU-bound threads on 2+ cores should use
+#: more than this many cores together (documented, not measurable on the course's machine).
+PARALLEL_MIN = 1.2
 
 
 def ideal_makespan_ms(tasks, workers, delay_ms):
@@ -63,3 +78,68 @@ def check_makespan_prediction(predicted_ms, *, tasks, workers, delay_ms):
         f"Correct: ceil({tasks} / {workers}) = {math.ceil(tasks / workers)} rounds x {delay_ms:g} ms "
         f"= {ideal:g} ms (plus a few ms of overhead in a real run)."
     )
+
+
+class BuildVerdict(NamedTuple):
+    """What a build-dependent lesson expected on this interpreter, and what it measured.
+
+    Attributes:
+        build: ``PythonBuild.describe()`` of the interpreter judged.
+        expected: what should happen on that build (and why, in a few words).
+        measured: what was measured, in words.
+        as_expected: True when the measurement agrees with ``expected``.
+    """
+
+    build: str
+    expected: str
+    measured: str
+    as_expected: bool
+
+    def __str__(self):
+        verdict = "as expected" if self.as_expected else "NOT as expected"
+        return f"{self.build}\n  expected: {self.expected}\n  measured: {self.measured} ({verdict})"
+
+
+def _check_build(build):
+    if build is None:
+        return python_build()
+    return check_instance("build", build, PythonBuild, "a PythonBuild (tk.python_build()) or None")
+
+
+def cpu_threads_verdict(cpu_ns, wall_ns, *, threads, cores, build=None):
+    """Judge CPU-bound threads: did they use the cores this build allows?
+
+    ``cpu_ns / wall_ns`` is the number of cores the threads used together.
+    With the GIL on (every standard build) only one thread runs Python at a
+    time, so it stays at about 1 (up to ``ONE_CORE_MAX``).  On a free-threaded
+    build with the GIL off, threads run Python in parallel (documented; PEP 703,
+    PEP 779), so with 2+ threads on 2+ cores it should exceed ``PARALLEL_MIN``.
+
+    Args:
+        cpu_ns: CPU time all the threads used together, in ns (>= 0).
+        wall_ns: wall time from the first thread's start to the last one's end, in ns (> 0).
+        threads: how many threads computed (>= 1).
+        cores: how many cores the process may use (>= 1).
+        build: the :class:`PythonBuild` to judge for; None: the running one.
+
+    Returns:
+        BuildVerdict: expected versus measured; ``as_expected`` says whether they agree.
+
+    Raises:
+        TypeError, ValueError: an argument is of the wrong type or out of range.
+    """
+    cpu_ns = check_number("cpu_ns", cpu_ns, minimum=0)
+    wall_ns = check_number("wall_ns", wall_ns, minimum=1)
+    threads = check_int("threads", threads, minimum=1)
+    cores = check_int("cores", cores, minimum=1)
+    build = _check_build(build)
+    used = cpu_ns / wall_ns
+    measured = f"{threads} threads used {used:.1f} cores together"
+    if build.threads_run_python_in_parallel and min(threads, cores) >= 2:
+        expected = f"more than {PARALLEL_MIN:g} cores: without the GIL threads run Python in parallel"
+        return BuildVerdict(build.describe(), expected, measured, used > PARALLEL_MIN)
+    if build.threads_run_python_in_parallel:
+        expected = "at most about 1 core: no GIL, but only one core or one thread"
+    else:
+        expected = "at most about 1 core: the GIL lets one thread run Python at a time"
+    return BuildVerdict(build.describe(), expected, measured, used <= ONE_CORE_MAX)
