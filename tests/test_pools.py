@@ -221,11 +221,36 @@ def test_threads_left_running():
         return results, errors
 
     try:
-        message = expect_problem(never_closes, "still running after fetch_all returned", "shutdown()")
+        message = expect_problem(never_closes, "still running 1 s after fetch_all returned", "never shut down",
+                                 "shutdown()")
     finally:
         for pool in pools:
             pool.shutdown()
     assert "lost error" not in message and "order" not in message
+
+
+def never_shuts_down(urls, fetch, max_workers=8):
+    # the pool is only a local variable: Python frees it (and its idle workers end)
+    # just after the return, so the workers are gone a moment later
+    pool = ThreadPoolExecutor(max_workers=max_workers)
+    futures = [pool.submit(fetch, url) for url in urls]
+    results, errors = [], {}
+    for url, future in zip(urls, futures):
+        error = future.exception(timeout=5)
+        results.append(None if error else future.result())
+        if error:
+            errors[url] = error
+    return results, errors
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_pool_never_shut_down_is_refused_even_if_freed_at_return(attempt):
+    message = expect_problem(never_shuts_down, "still alive when fetch_all returned", "the pool was never shut down",
+                             "a `with` block, or shutdown()")
+    assert message.count("\n  - ") == 1 and "still running 1 s after" not in message
+    assert "Hint: `with ThreadPoolExecutor(max_workers=max_workers) as pool:` shuts the pool down" in message
+    # and the correct version (the same code inside a with block) passes
+    assert check_fetch_all(right).startswith("Passed:")
 
 
 def test_errors_keyed_by_index():

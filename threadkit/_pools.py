@@ -227,7 +227,9 @@ def check_fetch_all(fetch_all, *, timeout=DEFAULT_CHECK_TIMEOUT):
       failed url and no other;
     * every url is fetched exactly once, several at a time but never more than
       ``max_workers`` at once;
-    * no thread it started is still running when it returns.
+    * no thread it started is still alive when it returns (checked the moment it
+      returns: a pool that was never shut down keeps its idle workers alive until
+      the pool object is freed, which may be only just after the return).
 
     Args:
         fetch_all: the learner's function.
@@ -247,9 +249,21 @@ def check_fetch_all(fetch_all, *, timeout=DEFAULT_CHECK_TIMEOUT):
     urls = list(web.urls)
     n = len(urls)
     call = f"fetch_all(urls, fetch, max_workers={CHECK_MAX_WORKERS})"
+
+    def call_and_look(*args, **kwargs):
+        # Runs in the check's helper thread.  The threads alive right after the return
+        # are looked at here, at once: `with` / shutdown() has joined a pool's workers
+        # before fetch_all returns, while the idle workers of a pool never shut down are
+        # still alive then (they end only when the pool object is freed).
+        before = set(threading.enumerate())
+        value = fetch_all(*args, **kwargs)
+        # No join() here, not even join(0): from 3.14 it lets the other threads run,
+        # and the freed pool's workers end in that moment.
+        return value, [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
+
     try:
-        returned = call_with_timeout(
-            fetch_all, urls, web.fetch, max_workers=CHECK_MAX_WORKERS, timeout=timeout, what=call
+        returned, alive_at_return = call_with_timeout(
+            call_and_look, urls, web.fetch, max_workers=CHECK_MAX_WORKERS, timeout=timeout, what=call
         )
     except ExerciseError:
         raise
@@ -272,6 +286,9 @@ def check_fetch_all(fetch_all, *, timeout=DEFAULT_CHECK_TIMEOUT):
                "read the traceback above this message: the error happened inside your function.", exc)
 
     leftovers = _leftover_threads(web)
+    # the threads that ran a fetch and were alive at the return (their names)
+    fetch_threads = {t.name for t in web.threads}
+    alive_at_return = [name for name in alive_at_return if name in fetch_threads]
     if not isinstance(returned, (tuple, list)) or len(returned) != 2:
         _raise([f"{call} returned {_short(returned)}; it must return a pair (results, errors)."],
                "end the function with `return results, errors`.")
@@ -290,7 +307,7 @@ def check_fetch_all(fetch_all, *, timeout=DEFAULT_CHECK_TIMEOUT):
         )
     problems += _result_problems(web, results)
     problems += _error_problems(web, errors, results)
-    problems += _usage_problems(web, leftovers)
+    problems += _usage_problems(web, leftovers, alive_at_return)
     if problems:
         _raise(problems, _hint_for(problems))
     return CheckPassed(
@@ -350,7 +367,7 @@ def _error_problems(web, errors, results):
     return problems
 
 
-def _usage_problems(web, leftovers):
+def _usage_problems(web, leftovers, alive_at_return=()):
     problems = []
     calls = web.calls
     never = [url for url, count in calls.items() if count == 0]
@@ -372,8 +389,15 @@ def _usage_problems(web, leftovers):
                         "pass max_workers on to ThreadPoolExecutor.")
     if leftovers:
         problems.append(
-            f"{len(leftovers)} thread(s) that ran fetches were still running after fetch_all returned: "
+            f"{len(leftovers)} thread(s) that ran fetches were still running {THREAD_GRACE:g} s after "
+            "fetch_all returned: the pool was never shut down, so its idle workers wait for more work; "
             "close the pool (a `with` block, or shutdown())."
+        )
+    elif alive_at_return:
+        problems.append(
+            f"{len(alive_at_return)} thread(s) that ran fetches were still alive when fetch_all returned: "
+            "the pool was never shut down (or not waited for). Its idle workers went away only afterwards, when Python "
+            "freed the pool object; close the pool yourself (a `with` block, or shutdown())."
         )
     return problems
 
@@ -389,6 +413,6 @@ def _hint_for(problems):
                 "in the order of urls (or remember each future's index) and read them in that order.")
     if "lost error" in text or "FetchError that fetch raised" in text:
         return "for each future, future.exception() returns the error without raising; store it in errors[url]."
-    if "still running" in text:
+    if "never shut down" in text:
         return "`with ThreadPoolExecutor(max_workers=max_workers) as pool:` shuts the pool down when the block ends."
     return f"the contract is {_CONTRACT}."
