@@ -493,7 +493,7 @@ def test_a_wrong_echo_is_caught():
 
 def test_a_silent_echo_times_out_instead_of_hanging():
     def silent_loop(inbox, outbox, timeout):
-        while inbox.get(timeout=timeout) is not STOP:
+        while inbox.get(timeout=T) is not STOP:  # takes items, never answers
             pass
 
     _queues._echo_loop, saved = silent_loop, _queues._echo_loop
