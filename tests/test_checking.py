@@ -174,3 +174,18 @@ def test_exercise_error_and_check_passed():
     passed = CheckPassed("All good: 6 results, no thread left.")
     assert isinstance(passed, str)
     assert repr(passed) == "All good: 6 results, no thread left." == str(passed)
+
+
+def test_a_learners_frame_from_a_notebook_cell_is_named_like_ipython_names_it(monkeypatch):
+    """A cell's code file (/tmp/ipykernel_<pid>/<hash>.py) is shown as "Cell In[n]", not as a local path."""
+    import types
+
+    from threadkit import _checking
+
+    cell_file = "/tmp/ipykernel_123/456.py"
+    compiler = types.SimpleNamespace(format_code_name=lambda name: ("Cell", "In[7]") if name == cell_file else None)
+    monkeypatch.setattr("IPython.get_ipython", lambda: types.SimpleNamespace(compile=compiler))
+    assert _checking._shown_filename(cell_file) == "Cell In[7]"
+    assert _checking._shown_filename("/elsewhere/module.py") == "/elsewhere/module.py"
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)
+    assert _checking._shown_filename(cell_file) == cell_file

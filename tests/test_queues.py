@@ -443,3 +443,87 @@ def test_process_counts_calls_and_raises_for_failing_items():
     assert process.calls[0] == 1 and process.calls[3] == 1
     assert process.bad_args == [(0, 100)]
     assert process.max_in_flight == 1
+
+
+# ------------------------------------------------------------ hand-off cost
+@pytest.mark.parametrize("kind", tk.HANDOFF_KINDS)
+def test_handoff_round_trip_returns_a_positive_time_and_leaves_no_thread(kind):
+    before = set(threading.enumerate())
+    us = tk.handoff_round_trip_us(kind, rounds=50, repeats=2)
+    assert isinstance(us, float) and 0 < us < 1e6
+    assert [t for t in threading.enumerate() if t not in before and t.is_alive()] == []
+
+
+def test_handoff_kinds_are_exported_and_documented():
+    assert tk.HANDOFF_KINDS == ("Queue", "SimpleQueue", "Future")
+    assert "handoff_round_trip_us" in tk.__all__ and "HANDOFF_KINDS" in tk.__all__
+    doc = tk.handoff_round_trip_us.__doc__
+    assert "Args:" in doc and "Returns:" in doc and "Raises:" in doc
+
+
+def test_the_echo_thread_really_is_another_thread():
+    seen = []
+    real_loop = _queues._echo_loop
+
+    def spying_loop(inbox, outbox, timeout):
+        seen.append(threading.current_thread())
+        real_loop(inbox, outbox, timeout)
+
+    _queues._echo_loop, saved = spying_loop, _queues._echo_loop
+    try:
+        tk.handoff_round_trip_us("SimpleQueue", rounds=5, repeats=1)
+    finally:
+        _queues._echo_loop = saved
+    assert len(seen) == 1 and seen[0] is not threading.current_thread()
+    assert seen[0].name.startswith(_queues.ECHO_THREAD_PREFIX)
+
+
+def test_a_wrong_echo_is_caught():
+    def lying_loop(inbox, outbox, timeout):
+        while (item := inbox.get(timeout=timeout)) is not STOP:
+            outbox.put(0)
+
+    _queues._echo_loop, saved = lying_loop, _queues._echo_loop
+    try:
+        with pytest.raises(AssertionError, match="round 1: the echo thread sent back a different item"):
+            tk.handoff_round_trip_us("Queue", rounds=5, repeats=1)
+    finally:
+        _queues._echo_loop = saved
+
+
+def test_a_silent_echo_times_out_instead_of_hanging():
+    def silent_loop(inbox, outbox, timeout):
+        while inbox.get(timeout=T) is not STOP:  # takes items, never answers
+            pass
+
+    _queues._echo_loop, saved = silent_loop, _queues._echo_loop
+    start = time.perf_counter()
+    try:
+        with pytest.raises(queue.Empty):
+            tk.handoff_round_trip_us("SimpleQueue", rounds=5, repeats=1, timeout=0.2)
+    finally:
+        _queues._echo_loop = saved
+    assert time.perf_counter() - start < 3
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"kind": "deque"}, ValueError, r"kind must be one of 'Queue', 'SimpleQueue', 'Future'; got 'deque'"),
+        ({"kind": queue.Queue}, TypeError, r"kind must be a str, got <class 'queue.Queue'>"),
+        ({"kind": "Queue", "rounds": 0}, ValueError, r"rounds must be an int from 1 to 1000000, got 0"),
+        ({"kind": "Queue", "rounds": 2.5}, TypeError, r"rounds must be an int from 1 to 1000000, got 2.5"),
+        ({"kind": "Queue", "repeats": 101}, ValueError, r"repeats must be an int from 1 to 100, got 101"),
+        ({"kind": "Queue", "repeats": True}, TypeError, r"repeats must be an int"),
+        ({"kind": "Queue", "timeout": 0}, ValueError, r"timeout must be a finite number from 0.001 to 600"),
+        ({"kind": "Queue", "timeout": "1"}, TypeError, r"timeout must be a number"),
+    ],
+)
+def test_handoff_round_trip_validates_its_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        tk.handoff_round_trip_us(**kwargs)
+
+
+def test_handoff_round_trip_options_are_keyword_only():
+    with pytest.raises(TypeError):
+        tk.handoff_round_trip_us("Queue", 10, 2)

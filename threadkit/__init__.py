@@ -76,6 +76,8 @@ from ._races import (  # notebook 02
 )
 from ._queues import (  # notebook 03
     STOP,
+    HANDOFF_KINDS,
+    handoff_round_trip_us,
     check_pipeline,
 )
 from ._callbacks import (  # notebook 04
@@ -178,6 +180,8 @@ __all__ = [
     "check_account",
     # notebook 03
     "STOP",
+    "HANDOFF_KINDS",
+    "handoff_round_trip_us",
     "check_pipeline",
     # notebook 04
     "DownloadError",

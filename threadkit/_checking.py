@@ -37,7 +37,8 @@ class ExerciseError(AssertionError):
         lines = []
         cause = self.__cause__
         if cause is not None:
-            frames = [f for f in traceback.extract_tb(cause.__traceback__)
+            frames = [traceback.FrameSummary(_shown_filename(f.filename), f.lineno, f.name, line=f.line)
+                      for f in traceback.extract_tb(cause.__traceback__)
                       if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
             lines.append("Traceback (most recent call last):\n")
             lines += traceback.format_list(frames)
@@ -45,6 +46,22 @@ class ExerciseError(AssertionError):
             lines.append("\nThe above exception was the direct cause of the following exception:\n\n")
         lines.append(f"ExerciseError: {self}")
         return "".join(lines).splitlines()
+
+
+def _shown_filename(filename):
+    """IPython's name for the code of a notebook cell ("Cell In[3]"), else ``filename``.
+
+    A cell's code lives in a temporary file (``/tmp/ipykernel_<pid>/<hash>.py``);
+    its path would tie a stored notebook to one machine and one run.
+    """
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        label = shell.compile.format_code_name(filename) if shell is not None else None
+    except Exception:  # no IPython, or one without format_code_name
+        label = None
+    return " ".join(label) if label else filename
 
 
 class CheckPassed(str):
