@@ -1,6 +1,9 @@
 """Tests of threadkit._callbacks: the fake callback API and the exercise check of notebook 04."""
 
+import contextvars
 import queue
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -29,7 +32,8 @@ def _collect(url):
 
 # ------------------------------------------------------------ start_download
 def test_public_names():
-    assert set(_callbacks.__all__) == {"DownloadError", "FAKE_WEB", "start_download", "check_callback_future"}
+    assert set(_callbacks.__all__) == {"DownloadError", "FAKE_WEB", "start_download", "check_callback_future",
+                                       "threads_inherit_context", "new_thread_sees"}
     for name in _callbacks.__all__:
         assert getattr(tk, name) is getattr(_callbacks, name)
 
@@ -124,11 +128,20 @@ def test_start_download_rejects_bad_arguments(args, message):
 # ------------------------------------------------------- check_callback_future
 def right(url):
     future = TracedFuture()
+    future.set_running_or_notify_cancel()  # nobody can cancel it now: set_result cannot fail
     tk.start_download(url, on_done=future.set_result, on_error=future.set_exception)
     return future
 
 
 def right_with_plain_future(url):
+    future = Future()
+    future.set_running_or_notify_cancel()
+    tk.start_download(url, on_done=future.set_result, on_error=future.set_exception)
+    return future
+
+
+def cancellable(url):
+    """Right except for the cancel trap: the Future stays pending, so cancel() succeeds."""
     future = Future()
     tk.start_download(url, on_done=future.set_result, on_error=future.set_exception)
     return future
@@ -209,7 +222,7 @@ def leaves_a_thread(url):
 
 
 def cancels(url):
-    future = right(url)
+    future = cancellable(url)
     future.cancel()
     return future
 
@@ -259,6 +272,8 @@ def test_the_right_solution_passes_repeatedly_and_fast():
         (leaves_a_thread, ["threads still running after the check: left behind"]),
         (cancels, ["hello.txt') returned a Future that was already done"]),
         (cancels_later, ["missing.txt') (a failing URL) was cancelled"]),
+        (cancellable, ["cancel() on the Future of cancellable('https://example.org/hello.txt') succeeded while its "
+                       "download was running", "set_running_or_notify_cancel()"]),
     ],
     ids=lambda v: getattr(v, "__name__", "phrases"),
 )
@@ -333,3 +348,81 @@ def test_a_failed_check_shows_the_learners_own_error_with_its_traceback():
     assert "in raises" in text and "NotImplementedError: write me" in text
     assert "threadkit/_checking.py" not in text and "threadkit/_callbacks.py" not in text
     assert text.rstrip().endswith(str(info.value).splitlines()[-1])
+
+
+def test_a_cancellable_future_is_the_only_complaint():
+    """The cancel probe's own InvalidStateError is not reported twice, and nothing else is wrong."""
+    with pytest.raises(tk.ExerciseError) as info:
+        tk.check_callback_future(cancellable, timeout=0.3)
+    problems = [line for line in str(info.value).splitlines() if line.startswith("  - ")]
+    assert len(problems) == 1 and "cancel() on the Future" in problems[0], str(info.value)
+
+
+# ------------------------------------------------------- context variables
+class _Flags:
+    """A stand-in for sys.flags."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+@pytest.mark.parametrize("flags, expected", [(_Flags(thread_inherit_context=1), True),
+                                             (_Flags(thread_inherit_context=0), False),
+                                             (_Flags(), False)],  # before 3.14: no such flag
+                         ids=["free-threaded default", "GIL default", "before 3.14"])
+def test_threads_inherit_context_reads_the_flag(flags, expected):
+    assert tk.threads_inherit_context(flags) is expected
+    seen = tk.new_thread_sees("req-42", "none", inherit=tk.threads_inherit_context(flags))
+    assert seen == ("req-42" if expected else "none")
+
+
+def test_threads_inherit_context_on_this_interpreter():
+    assert tk.threads_inherit_context() is bool(getattr(sys.flags, "thread_inherit_context", 0))
+    assert tk.new_thread_sees("v", "d") == tk.new_thread_sees("v", "d", inherit=tk.threads_inherit_context())
+
+
+def test_new_thread_sees_matches_a_real_thread():
+    var = contextvars.ContextVar("var", default="none")
+
+    def start_and_read():
+        var.set("req-42")
+        got = []
+        thread = threading.Thread(target=lambda: got.append(var.get()))
+        thread.start()
+        thread.join(timeout=WAIT)
+        return got
+
+    assert contextvars.copy_context().run(start_and_read) == [tk.new_thread_sees("req-42", "none")]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 14), reason="sys.flags.thread_inherit_context is new in 3.14")
+@pytest.mark.parametrize("setting", ["0", "1"])
+def test_the_flag_decides_for_threads_and_pool_workers(setting):
+    """-X thread_inherit_context=1 (the free-threaded default) on this build: threads copy the context."""
+    code = (
+        "import contextvars, threading, concurrent.futures as cf, threadkit as tk\n"
+        "var = contextvars.ContextVar('var', default='none'); var.set('req-42'); got = []\n"
+        "t = threading.Thread(target=lambda: got.append(var.get())); t.start(); t.join(5)\n"
+        "with cf.ThreadPoolExecutor(1) as pool:\n"
+        "    got.append(pool.submit(var.get).result(5)); var.set('later'); got.append(pool.submit(var.get).result(5))\n"
+        "print(tk.threads_inherit_context(), got)\n"
+    )
+    out = subprocess.run([sys.executable, "-X", f"thread_inherit_context={setting}", "-c", code],
+                         capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    if setting == "1":  # the pool worker keeps the copy made when the first submit started it
+        assert out == "True ['req-42', 'req-42', 'req-42']"
+    else:
+        assert out == "False ['none', 'none', 'none']"
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: tk.threads_inherit_context(_Flags(thread_inherit_context="yes")), TypeError,
+         "flags.thread_inherit_context must be an int"),
+        (lambda: tk.new_thread_sees("v", "d", inherit=1), TypeError, "inherit must be True, False or None, got 1"),
+    ],
+)
+def test_context_helpers_reject_bad_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -85,6 +85,8 @@ from ._callbacks import (  # notebook 04
     FAKE_WEB,
     start_download,
     check_callback_future,
+    threads_inherit_context,
+    new_thread_sees,
 )
 from ._comparison import (  # notebook 05
     count_code_lines,
@@ -188,6 +190,8 @@ __all__ = [
     "FAKE_WEB",
     "start_download",
     "check_callback_future",
+    "threads_inherit_context",
+    "new_thread_sees",
     # notebook 05
     "count_code_lines",
     "per_item_costs",

@@ -6,15 +6,19 @@
   only on the URL (see :data:`FAKE_WEB`), so demos are reproducible.
 * :func:`check_callback_future` checks the exercise: a function that turns
   :func:`start_download` into one returning a ``concurrent.futures.Future``.
+* :func:`threads_inherit_context` and :func:`new_thread_sees` say what a new
+  thread sees of its starter's context variables on the running build, so a
+  notebook cell can assert the outcome for the build it runs on.
 
-The technique itself (creating the Future, passing its ``set_result`` and
-``set_exception`` as callbacks) stays in the notebook.
+The technique itself (creating the Future, marking it running, passing its
+``set_result`` and ``set_exception`` as callbacks) stays in the notebook.
 """
 
+import sys
 import threading
 import time
 import types
-from concurrent.futures import CancelledError
+from concurrent.futures import CancelledError, InvalidStateError
 from concurrent.futures import Future as _StdFuture
 
 from . import _checking, _kinds
@@ -23,7 +27,14 @@ from ._recording import span
 from ._traced import Thread
 from ._validate import check_callable, check_number, check_str
 
-__all__ = ["DownloadError", "FAKE_WEB", "start_download", "check_callback_future"]
+__all__ = [
+    "DownloadError",
+    "FAKE_WEB",
+    "start_download",
+    "check_callback_future",
+    "threads_inherit_context",
+    "new_thread_sees",
+]
 
 #: The fake web behind :func:`start_download`: url -> (delay in seconds, content or HTTP error status).
 FAKE_WEB = types.MappingProxyType(
@@ -42,6 +53,8 @@ _REASONS = {403: "Forbidden", 404: "Not Found"}
 _GATE_LIMIT = 30.0
 #: Seconds the learner's function may take to return its Future (the download is held back meanwhile).
 CALL_DEADLINE = 1.0
+#: The ``sys.flags`` attribute (3.14+) deciding whether new threads start with a copy of the starter's context.
+INHERIT_FLAG = "thread_inherit_context"
 
 
 class DownloadError(Exception):
@@ -161,13 +174,65 @@ def start_download(url, on_done, on_error):
     thread.start()
 
 
+# ------------------------------------------------------- context variables
+def threads_inherit_context(flags=None):
+    """Whether a new ``Thread`` starts with a copy of its starter's context variables.
+
+    ``sys.flags.thread_inherit_context`` (3.14+) decides it: 1 by default on
+    free-threaded builds, 0 on standard (GIL) builds, and settable with
+    ``-X thread_inherit_context=1`` or ``PYTHON_THREAD_INHERIT_CONTEXT=1``.
+    Before 3.14 there is no such flag and a new thread always starts with an
+    empty context.  A pool worker is a thread too: with the flag on it gets a
+    copy of the context of the ``submit`` that started it, not of later ones.
+
+    Args:
+        flags: an object with the attributes of ``sys.flags`` (default:
+            ``sys.flags``); tests pass a stand-in.
+
+    Returns:
+        bool: True when new threads inherit a copy of the starter's context.
+
+    Raises:
+        TypeError: the flag exists but is not an int.
+    """
+    flags = sys.flags if flags is None else flags
+    value = getattr(flags, INHERIT_FLAG, 0)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"flags.{INHERIT_FLAG} must be an int (0 or 1), got {value!r} (type {type(value).__name__})")
+    return bool(value)
+
+
+def new_thread_sees(value, default, inherit=None):
+    """What a context variable set to ``value`` reads in a thread started afterwards.
+
+    Args:
+        value: the value the starting code set.
+        default: the variable's default (what an empty context reads).
+        inherit: True if new threads copy the starter's context, False if not;
+            None (the default) asks :func:`threads_inherit_context`.
+
+    Returns:
+        ``value`` when threads inherit the context, else ``default``.
+
+    Raises:
+        TypeError: ``inherit`` is not True, False or None.
+    """
+    if inherit is None:
+        inherit = threads_inherit_context()
+    elif not isinstance(inherit, bool):
+        raise TypeError(f"inherit must be True, False or None, got {inherit!r} (type {type(inherit).__name__})")
+    return value if inherit else default
+
+
 # ------------------------------------------------------------------ the check
 _OK_URLS = ("https://example.org/hello.txt", "https://example.org/numbers.csv", "https://example.org/slow.json")
 _BAD_URL = "https://example.org/missing.txt"
 _HINT = (
-    "create a Future, give tk.start_download callbacks that complete it "
-    "(set_result for the content, set_exception for the error), and return the Future without waiting."
+    "create a Future, mark it running so that nobody can cancel it, give tk.start_download callbacks that "
+    "complete it (set_result for the content, set_exception for the error), and return it without waiting."
 )
+#: The URL of one more download, whose Future the check tries to cancel while the download runs.
+_CANCEL_PROBE_URL = _OK_URLS[0]
 
 
 def _describe_value(value):
@@ -188,7 +253,11 @@ def check_callback_future(fn, timeout=2.0):
       running at once (each Future gets its own content);
     * for a failing URL, ``result()`` raises the :class:`DownloadError`
       (``set_exception``, not ``set_result``, and the error is not lost);
-    * the callbacks do not raise, and no threads are left running.
+    * the callbacks do not raise, and no threads are left running;
+    * once all of that holds: ``cancel()`` on one more Future, while its
+      download runs, must fail (the Future was marked running with
+      ``set_running_or_notify_cancel()``); otherwise the download's
+      ``set_result`` raises ``InvalidStateError`` in the download thread.
 
     Args:
         fn: the learner's function, called as ``fn(url)``.
@@ -219,6 +288,7 @@ def _run_check(fn, timeout):
         raise RuntimeError("check_callback_future is already running (it cannot run twice at once)")
     before = threading.enumerate()
     session = _session = _Session()
+    probe_record, probe_cancelled = None, False
     try:
         futures = {}
         for url in _OK_URLS + (_BAD_URL,):
@@ -231,6 +301,10 @@ def _run_check(fn, timeout):
                         _HINT,
                     )
             futures[url] = future
+        # One more download, whose Future the check tries to cancel while the download is held back.
+        probe = _start_one(fn, name, _CANCEL_PROBE_URL, session)
+        probe_record = session.started(_CANCEL_PROBE_URL)[-1]
+        probe_cancelled = probe.cancel()
         session.gate.set()  # now the downloads may finish
         deadline = time.monotonic() + timeout
         problems = []
@@ -244,10 +318,18 @@ def _run_check(fn, timeout):
             record.thread.join(timeout)
     for record in session.started():
         for which, exc in record.callback_errors:
+            if record is probe_record and probe_cancelled and isinstance(exc, InvalidStateError):
+                continue  # the consequence of the cancel below, explained there
             problems.append(
                 f"the {which} callback you passed for {record.url} raised {type(exc).__name__}: {exc} "
                 "(it ran in the download thread, where nobody would have seen it)."
             )
+    if probe_cancelled and not problems:  # the last trap, reported once the rest works
+        problems.append(
+            f"cancel() on the Future of {name}({_CANCEL_PROBE_URL!r}) succeeded while its download was running: "
+            "the download's set_result then raised InvalidStateError in the download thread. "
+            "Call future.set_running_or_notify_cancel() before starting the download (section 5)."
+        )
     if problems:
         fail(problems, _HINT)
     left = leftover_threads(before)
