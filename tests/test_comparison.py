@@ -15,7 +15,9 @@ from threadkit._comparison import (
     QuizQuestion,
     Table,
     check_as_they_come,
+    UnpicklableError,
     count_code_lines,
+    fail_unpicklably,
     per_item_costs,
     quiz,
     table,
@@ -191,6 +193,28 @@ def test_table_refuses_bad_input():
         table([("a",)], ["x"], digits=9)
     with pytest.raises(TypeError, match="each column name must be a str"):
         table([("a",)], [1])
+
+
+# ------------------------------------------------------- fail_unpicklably
+def test_fail_unpicklably_raises_an_error_pickle_cannot_copy():
+    import pickle
+
+    with pytest.raises(UnpicklableError, match="task 3 failed") as caught:
+        fail_unpicklably(3)
+    with pytest.raises(TypeError, match="pickle"):
+        pickle.dumps(caught.value)
+
+
+def test_a_process_pool_replaces_the_unpicklable_error_and_keeps_its_text():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        kept = pool.submit(tk.flaky_task, 3, True).exception(timeout=60)
+        replaced = pool.submit(fail_unpicklably, 3).exception(timeout=60)
+    assert type(kept) is tk.TaskFailed and "flaky_task" in str(kept.__cause__)
+    assert not isinstance(replaced, UnpicklableError) and "pickle" in str(replaced)
+    assert "UnpicklableError: task 3 failed" in str(replaced.__cause__)
 
 
 # ------------------------------------------------------------------------- quiz

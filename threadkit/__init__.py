@@ -98,6 +98,8 @@ from ._comparison import (  # notebook 05
     quiz,
     Quiz,
     check_as_they_come,
+    UnpicklableError,
+    fail_unpicklably,
 )
 
 __version__ = "0.1.0"
@@ -202,4 +204,6 @@ __all__ = [
     "quiz",
     "Quiz",
     "check_as_they_come",
+    "UnpicklableError",
+    "fail_unpicklably",
 ]

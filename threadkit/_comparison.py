@@ -5,6 +5,8 @@ hand-off micro-benchmark's functions and the quiz snippets are written in the
 notebook.  This module only measures them (:func:`count_code_lines`,
 :func:`per_item_costs`), lays numbers out (:func:`table`), builds the quiz
 widgets (:func:`quiz`) and checks the exercise (:func:`check_as_they_come`).
+It also holds the one task a child process runs that the notebook cannot define
+itself (a process imports what it runs): :func:`fail_unpicklably`.
 """
 
 import ast
@@ -35,6 +37,8 @@ __all__ = [
     "quiz",
     "Quiz",
     "check_as_they_come",
+    "UnpicklableError",
+    "fail_unpicklably",
 ]
 
 
@@ -149,6 +153,38 @@ def _class_source_from_methods(cls):
                 start = min([node.lineno] + [d.lineno for d in node.decorator_list])
                 return "".join(lines[start - 1:node.end_lineno])
     return None
+
+
+# ------------------------------------------------- a task for a child process
+class UnpicklableError(Exception):
+    """An error that keeps a lock (as one that refers to a connection might).
+
+    :mod:`pickle` cannot copy a lock, so this error cannot travel from a child
+    process back to the parent: a process pool raises a pickling error in its
+    place.
+    """
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.lock = threading.Lock()
+
+
+def fail_unpicklably(value):
+    """Raise an :class:`UnpicklableError` naming ``value``.
+
+    Defined in a module, not in a notebook, so that a process pool's child
+    process can import it.
+
+    Args:
+        value: any value; it is named in the message.
+
+    Returns:
+        Never returns.
+
+    Raises:
+        UnpicklableError: always.
+    """
+    raise UnpicklableError(f"task {value!r} failed")
 
 
 # ------------------------------------------------------------- micro-benchmark
@@ -311,15 +347,17 @@ class QuizQuestion(NamedTuple):
 COURSE_QUIZ = (
     QuizQuestion(
         "map_with_a_failure",
-        "Task 2 of four fails. What does the function return?",
-        ("[0, 1, 3]: map skips the failed task",
-         "[0, 1, 'TaskFailed']: the results before the failure, then the error",
-         "['TaskFailed']: the error comes before any result",
-         "[0, 1, None, 3]: a failed task gives None"),
-        1,
-        [0, 1, "TaskFailed"],
-        "pool.map yields results in input order; when it reaches the failed task, next() re-raises its "
-        "exception and the loop ends, so result 3 is never seen (01 · Thread pools and futures).",
+        "Six tasks on one worker; task 1 fails. What does the loop collect, and which tasks never ran?",
+        ("([0, 2, 3, 4, 5, 'TaskFailed'], []): map skips the failed task and runs the rest",
+         "([0, 'TaskFailed'], []): every task still runs, only their results are lost",
+         "([0, 'TaskFailed'], [3, 4, 5]): the tasks not yet started are cancelled",
+         "([0, None, 2, 3, 4, 5], []): a failed task gives None"),
+        2,
+        ([0, "TaskFailed"], [3, 4, 5]),
+        "pool.map yields results in input order; at the failed task, next() re-raises its exception and "
+        "the loop ends. As the exception leaves the map iterator, every task that has not started is "
+        "cancelled and never runs (task 2 had already started on the worker, so it finished). Collect "
+        "with futures instead when every task must run (01 · Thread pools and futures).",
     ),
     QuizQuestion(
         "unread_failure",
