@@ -456,3 +456,19 @@ def test_excepthook_instants_are_drawn_with_their_exception_type(monkeypatch):
     assert tk.EXCEPTHOOK in {c.get_gid() for c in ax.collections}
     assert [t.get_text() for t in ax.texts if t.get_gid() == "excepthook label"] == ["excepthook: Boom"]
     assert "to excepthook" in legend_texts(fig)
+
+
+def test_cancelled_futures_hand_nothing_over():
+    release = threading.Event()
+    with tk.recording() as rec:
+        with traced.ThreadPoolExecutor(max_workers=1) as pool:
+            blocker = pool.submit(release.wait, WAIT)
+            pending = pool.submit(pow, 2, 2)
+            assert pending.cancel()
+            release.set()
+            done = list(traced.as_completed([blocker, pending], timeout=WAIT))
+            with pytest.raises(traced.CancelledError):
+                pending.result()
+    assert len(done) == 2
+    assert [h.label for h in rec.handoffs] == [blocker._tk_label]
+    assert rec.never_retrieved == []

@@ -157,13 +157,13 @@ class _Origin:
     __slots__ = ("rec", "label", "seen", "kind", "t", "error", "taken")
 
     def __init__(self, rec, label):
+        # (Only what is read before the origin is produced: made once per task.)
         self.rec = rec
         self.label = label
         self.seen = None  # the producing thread's _SeenThread, once produced
-        self.kind = None
-        self.t = 0
-        self.error = None  # exception type name if it failed
         self.taken = False
+        # The producer sets kind, t and error (the exception type name, or
+        # None) before seen: a set seen means all three are there.
 
 
 class ThreadInfo(NamedTuple):

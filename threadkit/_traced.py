@@ -44,6 +44,7 @@ _RUN_ENDED = _kinds.RUN_ENDED
 _HANDOFF_RESULT = _kinds.HANDOFF_RESULT
 _HANDOFF_ERROR = _kinds.HANDOFF_ERROR
 _HANDOFF_ITEM = _kinds.HANDOFF_ITEM
+_RESULT_RETURNED = _kinds.RESULT_RETURNED
 #: States of a done future (concurrent.futures._base); a done future stays done.
 _DONE_STATES = frozenset(
     {_cf._base.CANCELLED, _cf._base.CANCELLED_AND_NOTIFIED, _cf._base.FINISHED}
@@ -81,11 +82,13 @@ def _run_thread(rec, label, run, origin):
             add_instant((_EXCEPTION, label, t1))
         else:
             add_instant((_EXCEPTION, label, t1, _EXCEPTHOOK, type(exc).__name__, t1))
-        origin.kind, origin.t, origin.seen = _EXCEPTION, t1, seen
+        origin.kind, origin.t, origin.error = _EXCEPTION, t1, None  # (join does not carry it)
+        origin.seen = seen
         raise
     t1 = perf_counter_ns()
     add_span((_RUN, label, t0, t1, thread_time_ns() - c0))
-    origin.kind, origin.t, origin.seen = _RUN_ENDED, t1, seen
+    origin.kind, origin.t, origin.error = _RUN_ENDED, t1, None
+    origin.seen = seen
 
 
 def _take(rec, holder, kind, to_kind, t):
@@ -203,9 +206,19 @@ class Future(_cf.Future):
                 _take(rec, self, _HANDOFF_ERROR, _kinds.RESULT_RAISED, t1)
             raise
         t1 = perf_counter_ns()
+        # (The common case inlined: this runs for every result read in a recording.)
+        local = rec._local
+        try:
+            add_span, add_link = local.add_span, local.add_link
+        except AttributeError:
+            rec._register()
+            add_span, add_link = local.add_span, local.add_link
         if t0 is not None:
-            rec._add_span_at(_BLOCKED_RESULT, self._tk_label, t0, t1)
-        _take(rec, self, _HANDOFF_RESULT, _kinds.RESULT_RETURNED, t1)
+            add_span((_BLOCKED_RESULT, self._tk_label, t0, t1, None))
+        origin = self._tk_origin
+        if origin is not None and not origin.taken and origin.rec is rec and origin.seen is not None:
+            origin.taken = True
+            add_link((_HANDOFF_RESULT, origin.label, "", origin.seen, origin.kind, origin.t, _RESULT_RETURNED, t1))
         return value
 
     def exception(self, timeout=None):
@@ -361,7 +374,7 @@ def _pool_task(rec, origin, t_submit, fn, /, *args, **kwargs):
     t1 = perf_counter_ns()
     add_span((_QUEUED, label, t_submit, t0, None, _RUN, label, t0, t1, thread_time_ns() - c0))
     add_instant((_SET_RESULT, label, t1))
-    origin.kind, origin.t = _SET_RESULT, t1
+    origin.kind, origin.t, origin.error = _SET_RESULT, t1, None
     origin.seen = seen
     return result
 
@@ -403,7 +416,7 @@ def as_completed(fs, timeout=None):
                 t1 = perf_counter_ns()
                 rec._add_span_at(_kinds.BLOCKED_RESULT, "as_completed", t0, t1)
                 origin = getattr(future, "_tk_origin", None) if isinstance(future, Future) else None
-                if origin is not None and origin.kind == _SET_RESULT:
+                if origin is not None and origin.seen is not None and origin.kind == _SET_RESULT:
                     _take(rec, future, _HANDOFF_RESULT, _kinds.AS_COMPLETED_YIELDED, t1)
             yield future
     finally:
@@ -657,34 +670,44 @@ class Queue(_queue.Queue):
         self.name = check_str("name", name)
         super().__init__(maxsize)
 
-    # The stdlib calls these three with self.mutex held.
+    # The stdlib calls these three with self.mutex held; _put and _get do what
+    # queue.Queue's do (a FIFO deque), directly: they run for every item.
     def _init(self, maxsize):
         super()._init(maxsize)
         self._tk_puts = _deque()  # per item: (rec, seen, t) of its put, or None
 
     def _put(self, item):
-        super()._put(item)
+        items = self.queue
+        items.append(item)
         puts = self._tk_puts
-        if len(puts) != len(self.queue) - 1:  # items added or removed behind our back (q.queue)
+        if len(puts) != len(items) - 1:  # items added or removed behind our back (q.queue)
             puts.clear()
-            puts.extend([None] * (len(self.queue) - 1))
+            puts.extend([None] * (len(items) - 1))
         rec = _recording._current
         if rec is None:
             puts.append(None)
             return
         t = perf_counter_ns()
-        seen = rec._seen_here()
+        local = rec._local
+        try:
+            seen, add_instant = local.seen, local.add_instant
+        except AttributeError:
+            seen = rec._register()
+            add_instant = local.add_instant
         puts.append((rec, seen, t))
-        rec._local.add_instant((_PUT, self.name, t))
+        add_instant((_PUT, self.name, t))
 
     def _get(self):
-        item = super()._get()
+        items = self.queue
+        item = items.popleft()
         puts = self._tk_puts
-        if len(puts) != len(self.queue) + 1:
+        if len(puts) != len(items) + 1:
             puts.clear()
-            _taken.put = None
+            put = None
         else:
-            _taken.put = puts.popleft()  # for get(), which records the GET once its wait ended
+            put = puts.popleft()
+        if _recording._current is not None:
+            _taken.put = put  # for get(), which records the GET once its wait ended
         return item
 
     def put(self, item, block=True, timeout=None):
@@ -717,13 +740,18 @@ class Queue(_queue.Queue):
                     rec._add_span(_kinds.QUEUE_GET_WAIT, self.name, t0)
         if rec is not None:
             t = perf_counter_ns()
-            rec._seen_here()  # (registers the thread: its appenders exist from here on)
-            rec._local.add_instant((_GET, self.name, t))
+            local = rec._local
+            try:
+                add_instant = local.add_instant
+            except AttributeError:
+                rec._register()
+                add_instant = local.add_instant
+            add_instant((_GET, self.name, t))
             put, _taken.put = _taken.put, None
             if put is not None and put[0] is rec:
                 error = type(item).__name__ if isinstance(item, BaseException) else ""
-                rec._local.add_link((_HANDOFF_ERROR if error else _HANDOFF_ITEM, self.name, error,
-                                     put[1], _PUT, put[2], _GET, t))
+                local.add_link((_HANDOFF_ERROR if error else _HANDOFF_ITEM, self.name, error,
+                                put[1], _PUT, put[2], _GET, t))
         return item
 
     def join(self):
