@@ -1,4 +1,4 @@
-"""How much does recording cost?  Two ratios, measured in one run.
+"""How much does recording cost?  Two ratios with goals and a third for information.
 
 Run from the repository root::
 
@@ -42,6 +42,12 @@ Run from the repository root::
     own per-task overhead dominates: the worst case for recording.
     If ``viztracer`` is importable, the pool workload also runs under VizTracer.
 
+(c) Cost of the hand-off links on a future's round trip, for information (no goal):
+    ``pool.submit(int).result()`` repeated on a warm traced 1-worker pool, inside
+    ``tk.recording()`` (submit, queued, running, set_result, blocked on result
+    and the result hand-off, linked through the future) and outside one;
+    pinned to one CPU like (b); printed as recorded / not recorded.
+
 Every figure is the best (minimum) of N repetitions; for (b) the recorded and
 unrecorded runs alternate, so load from other processes hits both alike, and
 more rounds run while the best times still improve.  (b) also prints the
@@ -74,6 +80,8 @@ TASKS_PER_THREAD = 1000
 WORKLOAD_REPS = 10
 WORKLOAD_MAX_REPS = 30
 WORKLOAD_QUIET_ROUNDS = 5
+ROUND_TRIPS = 2000
+ROUND_TRIP_REPS = 7
 
 #: Work per task in the goal workload: cpu_task(200), about 20-30 us of pure Python.
 SMALL_WORK = 200
@@ -310,6 +318,31 @@ def print_workload(title, workload, modes):
     return ratio
 
 
+# -------------------------------------------------- (c) a future's round trip
+def round_trip_ns(recorded, n):
+    """Mean ns of one ``submit(int).result()`` on a warm traced 1-worker pool, one timing."""
+    with traced.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(int).result()  # the worker thread exists from here on
+        gc.collect()
+        context = tk.recording("bench") if recorded else contextlib.nullcontext()
+        with context:
+            t0 = perf_counter_ns()
+            for _ in range(n):
+                pool.submit(int).result()
+            elapsed = perf_counter_ns() - t0
+    return elapsed / n
+
+
+def measure_round_trips():
+    """Best mean round trip (ns) not recorded and recorded, the two alternating."""
+    best = {False: None, True: None}
+    for _ in range(ROUND_TRIP_REPS):
+        for recorded in (False, True):
+            ns = round_trip_ns(recorded, ROUND_TRIPS)
+            best[recorded] = ns if best[recorded] is None else min(best[recorded], ns)
+    return best[False], best[True]
+
+
 def viztracer_available():
     try:
         import viztracer  # noqa: F401
@@ -363,6 +396,16 @@ def main():
                        ["plain", "recorded"])
     print()
 
+    print(f"(c) a future's round trip: submit(int).result() x {ROUND_TRIPS:,} on a warm traced 1-worker pool, "
+          f"best of {ROUND_TRIP_REPS} (for information, no goal)")
+    with pinned_to_one_cpu() as cpu:
+        plain_trip, recorded_trip = measure_round_trips()
+    where = "pinned to one CPU" if cpu is not None else "all CPUs"
+    trip_ratio = recorded_trip / plain_trip
+    print(f"    {where}: not recorded {plain_trip / 1000:.1f} us, recorded (with its hand-off link) "
+          f"{recorded_trip / 1000:.1f} us per round trip")
+    print()
+
     results = [
         (f"(a) recorded span / bare span = {span_ratio:.2f}x (goal <= {SPAN_GOAL:.2f}x)", span_ratio <= SPAN_GOAL),
         (f"(b) recorded / not recorded = {workload_ratio:.2f}x (goal <= {WORKLOAD_GOAL:.2f}x)",
@@ -370,6 +413,7 @@ def main():
     ]
     for text, ok in results:
         print(f"{'PASS' if ok else 'FAIL'} {text}")
+    print(f"INFO (c) recorded future round trip / not recorded = {trip_ratio:.2f}x (no goal)")
     return 0 if all(ok for _, ok in results) else 1
 
 

@@ -27,10 +27,12 @@ def bench(monkeypatch):
     monkeypatch.setattr(module, "WORKLOAD_REPS", 2)
     monkeypatch.setattr(module, "WORKLOAD_MAX_REPS", 2)
     monkeypatch.setattr(module, "WORKLOAD_QUIET_ROUNDS", 1)
+    monkeypatch.setattr(module, "ROUND_TRIPS", 20)
+    monkeypatch.setattr(module, "ROUND_TRIP_REPS", 2)
     return module
 
 
-def test_a_shrunken_run_prints_both_goal_lines_and_every_workload(bench, capsys):
+def test_a_shrunken_run_prints_both_goal_lines_every_workload_and_the_round_trip(bench, capsys):
     allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     status = bench.main()
     out = capsys.readouterr().out
@@ -41,6 +43,8 @@ def test_a_shrunken_run_prints_both_goal_lines_and_every_workload(bench, capsys)
     assert "[goal]: best of 2 runs per mode" in out
     assert out.count("recorded (") >= 2  # the goal workload and the tiny-task one
     assert "cpu_task(200) alone takes" in out
+    assert re.search(r"^INFO \(c\) recorded future round trip / not recorded = \d+\.\d\dx \(no goal\)$", out, re.M)
+    assert re.search(r"not recorded \d+\.\d us, recorded \(with its hand-off link\) \d+\.\d us", out)
     if allowed is not None:
         assert os.sched_getaffinity(0) == allowed  # pinning was undone
 

@@ -2,8 +2,10 @@
 
 A *span* is something a thread spent time doing (running a task, waiting for a
 lock); an *instant* is something that happened at one moment (a task was
-submitted, an item was put on a queue).  Kinds are plain strings so that a
-recording stays readable when printed or exported.
+submitted, an item was put on a queue); a *hand-off* links an event in one
+thread to the event in another thread that received what it produced (a
+result, an error, a queue item).  Kinds are plain strings so that a recording
+stays readable when printed or exported.
 """
 
 # Span kinds: where a thread's time went.
@@ -28,6 +30,8 @@ EXCEPTION = "exception"
 CANCEL = "cancel"
 EVENT_SET = "event set"
 MARK = "mark"
+#: A plain thread's uncaught exception was handed to ``threading.excepthook``.
+EXCEPTHOOK = "to excepthook"
 
 SPAN_KINDS = (
     RUN,
@@ -42,7 +46,7 @@ SPAN_KINDS = (
     CALLBACK,
     SLEEP,
 )
-INSTANT_KINDS = (SUBMIT, PUT, GET, SET_RESULT, EXCEPTION, CANCEL, EVENT_SET, MARK)
+INSTANT_KINDS = (SUBMIT, PUT, GET, SET_RESULT, EXCEPTION, CANCEL, EVENT_SET, MARK, EXCEPTHOOK)
 
 #: Span kinds during which a thread waits instead of doing work.
 WAITING_KINDS = (
@@ -53,3 +57,26 @@ WAITING_KINDS = (
     QUEUE_PUT_WAIT,
     EVENT_WAIT,
 )
+
+# Hand-off kinds: what travelled from one thread to another.
+HANDOFF_RESULT = "result"  # a future's value: set_result -> result() returned
+HANDOFF_ERROR = "error"  # an exception: raised -> re-raised or read elsewhere
+HANDOFF_ITEM = "item"  # a queue item: put -> the get that took it
+HANDOFF_JOIN = "join"  # a thread's end -> join() returned (the read after join)
+HANDOFF_CALLBACK = "callback"  # a future's completion -> its callback started
+
+HANDOFF_KINDS = (HANDOFF_RESULT, HANDOFF_ERROR, HANDOFF_ITEM, HANDOFF_JOIN, HANDOFF_CALLBACK)
+
+# Ends of hand-offs that are not instant kinds (the producing end of a future
+# is its SET_RESULT or EXCEPTION, of a queue item its PUT, the receiving end
+# of a queue item its GET).
+RUN_ENDED = "run ended"
+RESULT_RETURNED = "result() returned"
+RESULT_RAISED = "result() raised"
+EXCEPTION_RETURNED = "exception() returned"
+AS_COMPLETED_YIELDED = "as_completed yielded"
+JOIN_RETURNED = "join() returned"
+CALLBACK_STARTED = "callback started"
+
+#: Name of a failed future's error that nobody retrieved before the recording stopped.
+NEVER_RETRIEVED = "never retrieved"

@@ -7,6 +7,13 @@ record nothing.  Recording an event is one ``list.extend`` of a small tuple
 onto the calling thread's own buffer (no lock, no contention between
 threads, no garbage-collector work), so recording disturbs the demos it
 measures as little as possible (``benchmarks/recorder_overhead.py`` measures it).
+
+A recording also links *hand-offs*: a value, an error or an item produced in
+one thread and received in another.  The producing end is stored on the thing
+that travels (a future, a queue's item, a thread: see :class:`_Origin`); the
+receiving thread records the link when it gets it (:attr:`Recording.handoffs`).
+A failed future whose error nobody retrieved before the recording stopped is
+listed in :attr:`Recording.never_retrieved`.
 """
 
 import json
@@ -23,6 +30,8 @@ NS_PER_US = 1_000
 MAIN_THREAD_NAME = "MainThread"
 #: Process id written into exported Chrome traces (one process per recording).
 TRACE_PID = 1
+#: Category of the flow events (``ph: "s"``/``"f"``) that carry hand-offs in a Chrome trace.
+FLOW_CATEGORY = "handoff"
 _ALL_KINDS = _kinds.SPAN_KINDS + _kinds.INSTANT_KINDS
 
 
@@ -77,6 +86,86 @@ class Instant(NamedTuple):
         return self.t_ns / NS_PER_MS
 
 
+class Handoff(NamedTuple):
+    """Something one thread produced and a thread received: one arrow on a timeline.
+
+    ``from_*`` is the producing end (a worker's ``set_result``, a raised
+    exception, a ``put``, the end of a thread's run), ``to_*`` the receiving
+    end (``result()`` returned or re-raised, the ``get`` that took the item,
+    ``join()`` returned, a callback started).  Both ends can be in the same
+    thread (a callback run by the worker that completed the future).  Times
+    are nanoseconds from the start of the recording.
+    """
+
+    #: One of ``HANDOFF_KINDS``: result, error, item, join, callback.
+    kind: str
+    #: What travelled: the task's label, the queue's name or the thread's name.
+    label: str
+    #: The exception's type name for an error (or an exception sent as a queue item); "" otherwise.
+    error: str
+    from_lane: int
+    from_thread: str
+    #: Event at the producing end, e.g. ``SET_RESULT``, ``EXCEPTION``, ``PUT``, ``RUN_ENDED``.
+    from_kind: str
+    from_ns: int
+    to_lane: int
+    to_thread: str
+    #: Event at the receiving end, e.g. ``RESULT_RETURNED``, ``RESULT_RAISED``, ``GET``, ``JOIN_RETURNED``.
+    to_kind: str
+    to_ns: int
+
+    @property
+    def from_ms(self):
+        return self.from_ns / NS_PER_MS
+
+    @property
+    def to_ms(self):
+        return self.to_ns / NS_PER_MS
+
+
+class NeverRetrieved(NamedTuple):
+    """A future that failed and whose error nobody retrieved before the recording stopped.
+
+    Neither ``result()`` nor ``exception()`` returned the error inside the
+    recording (a callback that reads ``exception()`` retrieves it): the
+    silent-failure trap.  ``t_ns`` is when the task raised.
+    """
+
+    lane: int
+    thread_name: str
+    label: str
+    #: The exception's type name.
+    error: str
+    t_ns: int
+
+    @property
+    def t_ms(self):
+        return self.t_ns / NS_PER_MS
+
+
+class _Origin:
+    """The producing end of a hand-off, stored on the object that travels.
+
+    A traced pool makes one per task (its worker fills it in when the task
+    ends), a traced ``Future`` one when it is completed, a traced ``Thread``
+    one when it starts (filled in when its run ends).  The receiving thread
+    reads it and records the link; ``taken`` says a result or error link was
+    recorded (so an error counts as retrieved, and a future read twice gives
+    one arrow).
+    """
+
+    __slots__ = ("rec", "label", "seen", "kind", "t", "error", "taken")
+
+    def __init__(self, rec, label):
+        # (Only what is read before the origin is produced: made once per task.)
+        self.rec = rec
+        self.label = label
+        self.seen = None  # the producing thread's _SeenThread, once produced
+        self.taken = False
+        # The producer sets kind, t and error (the exception type name, or
+        # None) before seen: a set seen means all three are there.
+
+
 class ThreadInfo(NamedTuple):
     """One thread seen by a recording; ``lane`` 0 is the main thread if it appears."""
 
@@ -91,7 +180,8 @@ class _SeenThread:
 
     Only that thread adds to ``spans`` and ``instants`` (its own buffers), so
     adding needs no lock and threads do not contend; readers copy the lists.
-    The buffers are *flat*: a span is 5 consecutive items, an instant 3, added
+    The buffers are *flat*: a span is 5 consecutive items, an instant 3, a
+    received hand-off 8 (its producer as that thread's ``_SeenThread``), added
     with one ``list.extend`` of a temporary tuple.  They hold only str, int and
     None, which the garbage collector does not track, so recording creates no
     new objects for it to track (stored tuples would: each stays tracked until
@@ -99,7 +189,7 @@ class _SeenThread:
     Names are read when the recording is read (a thread may rename itself).
     """
 
-    __slots__ = ("thread", "name", "ident", "is_main", "first_ns", "spans", "instants")
+    __slots__ = ("thread", "name", "ident", "is_main", "first_ns", "spans", "instants", "links")
 
     def __init__(self, thread, name, ident, is_main, first_ns):
         self.thread = thread
@@ -109,6 +199,8 @@ class _SeenThread:
         self.first_ns = first_ns
         self.spans = []  # kind, label, t0, t1, cpu_ns or None, ... (absolute perf_counter_ns)
         self.instants = []  # kind, label, t, ...
+        # Hand-offs received by this thread: kind, label, error, from_seen, from_kind, from_t, to_kind, to_t, ...
+        self.links = []
 
     def current_name(self):
         return self.thread.name if self.thread is not None else self.name
@@ -148,6 +240,10 @@ class Recording:
         self.end_ns = None
         # True for imported recordings: lanes keep the order of the file.
         self._fixed_lanes = False
+        # _Origin of every failed future (appended by the failing thread), and
+        # once stopped, the never-retrieved ones: (seen, label, error, t).
+        self._failures = []
+        self._lost = None
 
     # ----------------------------------------------------------------- adding
     def _register(self):
@@ -162,7 +258,31 @@ class Recording:
         local.seen = seen
         local.add_span = seen.spans.extend
         local.add_instant = seen.instants.extend
+        local.add_link = seen.links.extend
         return seen
+
+    def _seen_here(self):
+        """The calling thread's ``_SeenThread`` (registering it on its first event)."""
+        try:
+            return self._local.seen
+        except AttributeError:
+            return self._register()
+
+    def _add_link(self, kind, origin, to_kind, to_t, error=None):
+        """Record a hand-off received by the calling thread now-ish, from ``origin``'s end.
+
+        ``error`` overrides the origin's exception type name (a queue item that
+        is an exception).  Nothing is recorded for an origin not produced yet.
+        """
+        seen = origin.seen
+        if seen is None:
+            return
+        try:
+            add = self._local.add_link
+        except AttributeError:
+            add = self._register().links.extend
+        error = origin.error if error is None else error
+        add((kind, origin.label, error or "", seen, origin.kind, origin.t, to_kind, to_t))
 
     def _appenders(self):
         """``(add_span, add_instant)`` of the calling thread, for twins recording several events.
@@ -245,9 +365,21 @@ class Recording:
         self._add_instant(kind, label)
 
     def stop(self):
-        """Mark the end of the recording (idempotent); :func:`recording` calls it."""
+        """Mark the end of the recording (idempotent); :func:`recording` calls it.
+
+        Failed futures whose error was not retrieved by now are fixed as
+        :attr:`never_retrieved` (retrieving one later does not change that).
+        """
         if self.end_ns is None:
             self.end_ns = perf_counter_ns()
+            self._lost = self._lost_records()
+
+    def _lost_records(self):
+        """``[(seen, label, error, t)]`` of failed futures whose error nobody retrieved (yet)."""
+        if self._lost is not None:
+            return self._lost
+        return [(o.seen, o.label, o.error, o.t) for o in list(self._failures)
+                if not o.taken and o.seen is not None]
 
     # ---------------------------------------------------------------- reading
     def _snapshot(self):
@@ -313,6 +445,47 @@ class Recording:
             lane, name = lanes[id(s)], s.current_name()
             out.extend(Instant(lane, name, kind, label, t - start) for kind, label, t in instants)
         out.sort(key=lambda ev: (ev.t_ns, ev.lane))
+        return out
+
+    @property
+    def handoffs(self):
+        """Hand-offs between threads, as :class:`Handoff`, sorted by the producing end's time.
+
+        One per value, error or item received: a future read several times
+        gives one (the first ``result()``, ``exception()`` or ``as_completed``
+        that delivered it; an error only by ``result()`` or ``exception()``);
+        a callback gives one per run; a thread one per ``join()`` that saw it end.
+        """
+        with self._seen_lock:
+            seen = list(self._seen)
+        lanes, _ = self._lanes()
+        start = self.start_ns
+        out = []
+        for s in seen:
+            to_lane = lanes.get(id(s))
+            if to_lane is None:  # registered after the lanes were read
+                continue
+            to_name = s.current_name()
+            for kind, label, error, src, from_kind, from_t, to_kind, to_t in _records(s.links, 8):
+                from_lane = lanes.get(id(src))
+                if from_lane is None:
+                    continue
+                out.append(Handoff(kind, label, error, from_lane, src.current_name(), from_kind, from_t - start,
+                                   to_lane, to_name, to_kind, to_t - start))
+        out.sort(key=lambda h: (h.from_ns, h.to_ns, h.from_lane, h.to_lane))
+        return out
+
+    @property
+    def never_retrieved(self):
+        """Failed futures whose error nobody retrieved, as :class:`NeverRetrieved`, by time.
+
+        Fixed when the recording stops; while it runs, the ones not retrieved so far.
+        """
+        lanes, _ = self._lanes()
+        start = self.start_ns
+        out = [NeverRetrieved(lanes[id(s)], s.current_name(), label, error, t - start)
+               for s, label, error, t in self._lost_records() if id(s) in lanes]
+        out.sort(key=lambda lost: (lost.t_ns, lost.lane))
         return out
 
     def _event_counts(self):
@@ -413,7 +586,12 @@ class Recording:
         """Return the recording in Chrome's trace-event format (opens in Perfetto).
 
         Spans become complete events (``ph: "X"``), instants ``ph: "i"``, and
-        thread names metadata events (``ph: "M"``).  Times are microseconds.
+        thread names metadata events (``ph: "M"``).  Each hand-off is a pair
+        of flow events with the same ``id``: ``ph: "s"`` at the producing end,
+        ``ph: "f"`` (``bp: "e"``) at the receiving end, so Perfetto draws the
+        same arrows; each never-retrieved error is an instant named
+        ``never retrieved: <exception type>`` at the end of the recording.
+        Times are microseconds.
 
         Returns:
             dict: ``{"traceEvents": [...], "displayTimeUnit": "ms", "otherData": {...}}``.
@@ -442,7 +620,23 @@ class Recording:
                 {"ph": "i", "s": "t", "pid": TRACE_PID, "tid": ev.lane, "name": ev.label or ev.kind,
                  "cat": ev.kind, "ts": ev.t_ns / NS_PER_US, "args": {"kind": ev.kind, "label": ev.label}}
             )
+        for flow_id, h in enumerate(self.handoffs, start=1):
+            args = {"handoff": h.kind, "label": h.label, "error": h.error,
+                    "from_kind": h.from_kind, "to_kind": h.to_kind}
+            name = f"{h.kind}: {h.error or h.label}"
+            events.append({"ph": "s", "id": flow_id, "pid": TRACE_PID, "tid": h.from_lane, "name": name,
+                           "cat": FLOW_CATEGORY, "ts": h.from_ns / NS_PER_US, "args": args})
+            events.append({"ph": "f", "bp": "e", "id": flow_id, "pid": TRACE_PID, "tid": h.to_lane, "name": name,
+                           "cat": FLOW_CATEGORY, "ts": h.to_ns / NS_PER_US, "args": args})
         duration_ns = None if self.end_ns is None else self.end_ns - self.start_ns
+        end_us = (perf_counter_ns() - self.start_ns if duration_ns is None else duration_ns) / NS_PER_US
+        for lost in self.never_retrieved:
+            events.append(
+                {"ph": "i", "s": "t", "pid": TRACE_PID, "tid": lost.lane, "name": f"{_kinds.NEVER_RETRIEVED}: "
+                 f"{lost.error}", "cat": _kinds.NEVER_RETRIEVED, "ts": end_us,
+                 "args": {"kind": _kinds.NEVER_RETRIEVED, "label": lost.label, "error": lost.error,
+                          "raised_ts": lost.t_ns / NS_PER_US}}
+            )
         return {"traceEvents": events, "displayTimeUnit": "ms",
                 "otherData": {"recording": self.name, "duration_ns": duration_ns, "tool": "threadkit"}}
 
@@ -462,7 +656,11 @@ class Recording:
 
         Accepts what :meth:`to_chrome_trace` writes, and also traces from other
         tools: events without a threadkit kind get kind ``RUN`` (spans) or
-        ``MARK`` (instants); unknown phases are skipped.
+        ``MARK`` (instants); unknown phases are skipped.  Flow events
+        (``ph: "s"`` and ``"f"`` with the same ``cat`` and ``id``) become
+        hand-offs (kind ``HANDOFF_ITEM`` unless the trace names one); a flow
+        missing one of its ends is skipped.  Instants of category
+        ``never retrieved`` become :attr:`never_retrieved` errors.
 
         Args:
             trace: a dict with ``"traceEvents"``, or a list of events.
@@ -489,6 +687,8 @@ class Recording:
         rec.start_ns = 0
         rec._fixed_lanes = True
         seen = {}
+        flows = {}  # (cat, id) -> {"s": (thread, t, args, name), "f": ...}
+        lost = []
 
         def lane_thread(i, event):
             tid = event.get("tid")
@@ -517,7 +717,22 @@ class Recording:
             args = event.get("args")
             if not isinstance(args, dict):
                 args = {}
-            if ph == "M" and event.get("name") == "thread_name":
+            if ph in ("s", "f"):
+                t = round(number(i, event, "ts") * NS_PER_US)
+                try:
+                    ends = flows.setdefault((str(event.get("cat", "")), event.get("id")), {})
+                except TypeError:  # unhashable id
+                    raise TypeError(f"trace event {i} has an unusable flow 'id': {event!r}") from None
+                ends[ph] = (lane_thread(i, event), t, args, str(event.get("name", "")))
+            elif ph in ("i", "I") and _kinds.NEVER_RETRIEVED in (args.get("kind"), event.get("cat")):
+                t = round(number(i, event, "ts") * NS_PER_US)
+                raised = args.get("raised_ts")
+                if isinstance(raised, (int, float)) and not isinstance(raised, bool):
+                    t = round(raised * NS_PER_US)
+                name = str(event.get("name", ""))
+                error = args.get("error", name.partition(": ")[2])
+                lost.append((lane_thread(i, event), str(args.get("label", "")), str(error), t))
+            elif ph == "M" and event.get("name") == "thread_name":
                 th = lane_thread(i, event)
                 th.name = str(args.get("name", th.name))
                 th.ident = args.get("ident")
@@ -545,12 +760,24 @@ class Recording:
         for key in sorted(seen, key=order):
             seen[key].first_ns = len(rec._seen)
             rec._seen.append(seen[key])
+        flow_times = []
+        for ends in flows.values():
+            if "s" not in ends or "f" not in ends:
+                continue
+            (src, t0, args, name), (dst, t1, _, _) = ends["s"], ends["f"]
+            kind = args.get("handoff")
+            kind = kind if kind in _kinds.HANDOFF_KINDS else _kinds.HANDOFF_ITEM
+            dst.links.extend((kind, str(args.get("label", name)), str(args.get("error", "") or ""), src,
+                              str(args.get("from_kind", _kinds.MARK)), t0,
+                              str(args.get("to_kind", _kinds.MARK)), t1))
+            flow_times += [t0, t1]
+        rec._lost = lost
         spans = [sp for th in rec._seen for sp in _records(th.spans, 5)]
         instants = [ev for th in rec._seen for ev in _records(th.instants, 3)]
-        ends = [t1 for _, _, _, t1, _ in spans] + [t for _, _, t in instants]
+        ends = [t1 for _, _, _, t1, _ in spans] + [t for _, _, t in instants] + flow_times
         if other.get("tool") != "threadkit":
             # A foreign trace: its times count from an arbitrary origin; start at its first event.
-            starts = [t0 for _, _, t0, _, _ in spans] + [t for _, _, t in instants]
+            starts = [t0 for _, _, t0, _, _ in spans] + [t for _, _, t in instants] + flow_times
             rec.start_ns = min(starts, default=0)
         duration = other.get("duration_ns")
         if not isinstance(duration, int) or isinstance(duration, bool):

@@ -18,7 +18,14 @@ How to read a timeline:
   almost none; two CPU-bound threads under the GIL show about half each);
 * a span inside another span of the same thread (a lock held during a task, a
   callback inside a task) is drawn thinner, on top, so both stay visible;
-* instants (submit, put, result set, exception, ...) are markers on the lane.
+* instants (submit, put, result set, exception, ...) are markers on the lane;
+* an arrow is a hand-off: it starts where one thread produced something (a
+  result, an error, a queue item, the end of its run) and ends where a thread
+  received it (``result()`` returned or re-raised, the ``get``, ``join()``
+  returned, a callback started); error arrows are vermilion and name the
+  exception type; many arrows are drawn thinner, and past a cap only counted;
+* a failed future whose error nobody retrieved ends in a "never retrieved"
+  marker at the right end of the lane where it raised.
 
 matplotlib is imported only when something is drawn.
 """
@@ -41,6 +48,8 @@ __all__ = [
     "CPU_COLOR",
     "INSTANT_MARKERS",
     "INSTANT_COLORS",
+    "HANDOFF_STYLES",
+    "MAX_HANDOFF_ARROWS",
     "DEFAULT_FIGSIZE",
 ]
 
@@ -94,6 +103,7 @@ INSTANT_MARKERS = {
     _kinds.CANCEL: "s",
     _kinds.EVENT_SET: "D",
     _kinds.MARK: "*",
+    _kinds.EXCEPTHOOK: "P",
 }
 #: Colour of each instant kind's marker (dark; exceptions stand out in vermilion).
 INSTANT_COLORS = {
@@ -105,8 +115,55 @@ INSTANT_COLORS = {
     _kinds.CANCEL: "#777777",
     _kinds.EVENT_SET: "#AA4499",
     _kinds.MARK: "#000000",
+    _kinds.EXCEPTHOOK: "#D55E00",
 }
-_INSTANT_SIZE = {_kinds.EXCEPTION: 64, _kinds.MARK: 64}
+_INSTANT_SIZE = {_kinds.EXCEPTION: 64, _kinds.MARK: 64, _kinds.EXCEPTHOOK: 64}
+#: EXCEPTHOOK markers sit this far above the lane's centre (lane units), so the
+#: EXCEPTION marker at the same moment stays visible, with the exception type beside them.
+_EXCEPTHOOK_RISE = 0.3
+
+#: Colour and line style of each hand-off kind's arrows (colour-blind safe, and
+#: told apart by line style in greyscale too): results dark, errors vermilion.
+HANDOFF_STYLES = {
+    _kinds.HANDOFF_RESULT: ("#222222", "solid"),
+    _kinds.HANDOFF_ERROR: ("#D55E00", "solid"),
+    _kinds.HANDOFF_ITEM: ("#117733", "solid"),
+    _kinds.HANDOFF_JOIN: ("#882255", "dashed"),
+    _kinds.HANDOFF_CALLBACK: ("#AA4499", "dotted"),
+}
+#: Legend text of each hand-off kind.
+_HANDOFF_LEGEND = {
+    _kinds.HANDOFF_RESULT: "result handed back",
+    _kinds.HANDOFF_ERROR: "error handed back",
+    _kinds.HANDOFF_ITEM: "item handed over",
+    _kinds.HANDOFF_JOIN: "run ended \u2192 join()",
+    _kinds.HANDOFF_CALLBACK: "done \u2192 callback",
+}
+#: At most this many hand-off arrows are drawn (errors first, the others picked evenly
+#: over time so the drawn ones show the whole run); the rest are counted.
+MAX_HANDOFF_ARROWS = 40
+#: A hand-off within one lane (a callback run by the thread that completed the
+#: future) shorter than this share of the time axis is not drawn: the callback's
+#: own span already shows where it ran.
+_MIN_SAME_LANE_FRACTION = 0.02
+#: Error labels this close (share of the time axis) to an edge are aligned inwards.
+_LABEL_EDGE_FRACTION = 0.08
+#: With more arrows than this, they are drawn thinner.
+_THIN_ARROWS_ABOVE = 12
+_ARROW_WIDTH, _THIN_ARROW_WIDTH = 1.1, 0.6
+_ARROW_HEAD = 8  # mutation scale of the arrow heads, in points
+_ARROW_ALPHA = 0.85
+#: A callback run in the thread that completed the future bends above the lane.
+_SAME_LANE_BEND = "arc3,rad=-0.35"
+#: Error arrows carry their exception type, up to this many labels.
+_MAX_ERROR_LABELS = 8
+_HANDOFF_FONT = 6.5
+#: Colour of "never retrieved" markers and text (the error colour).
+NEVER_RETRIEVED_COLOR = "#D55E00"
+_NEVER_LEGEND = "error never retrieved"
+#: "Never retrieved" markers sit this share of the time axis left of its right end.
+_NEVER_INSET = 0.012
+_NEVER_MARKER_SIZE = 48
 _DEFAULT_INSTANT_SIZE = 30
 #: Markers are at most this share of a lane's height (many lanes: smaller markers).
 _MARKER_SHARE_OF_LANE = 0.7
@@ -125,6 +182,7 @@ _MIX_LIGHT = 0.45  # waits: base colour mixed with this much white
 _MIX_DARK = 0.35  # edges and hatches: base colour mixed with this much black
 # Drawing order: running spans, their CPU bars, other spans on top, then instants, labels.
 _Z_RUN, _Z_CPU, _Z_OTHER, _Z_STEP, _Z_INSTANTS, _Z_LABELS = 1.5, 1.6, 2.0, 0.01, 4.0, 5.0
+_Z_ARROWS = 3.5  # above the spans, below the instants' markers
 # Each kind is one collection, so nesting cannot set the order bar by bar: kinds
 # that usually contain others are drawn first, waits (which contain nothing,
 # the thread is blocked) last, so a nested bar is never hidden under its parent.
@@ -172,6 +230,7 @@ def draw(
     title=None,
     show_queued=False,
     show_instants=True,
+    handoffs=True,
     figsize=DEFAULT_FIGSIZE,
     ax=None,
 ):
@@ -187,6 +246,10 @@ def draw(
         show_queued: also draw ``QUEUED`` spans (from ``submit`` until a worker
             starts the task) as a thin strip along the top of the worker lane.
         show_instants: draw instants (submit, put, exception, ...) as markers.
+        handoffs: draw hand-offs as arrows from the producing event to the
+            receiving one (at most ``MAX_HANDOFF_ARROWS``, errors first; the
+            rest counted as "+N more"), and errors never retrieved as markers
+            at the end of their lane.
         figsize: ``(width, height)`` in inches, both positive; fixed by
             default so the figure does not change size with the recording
             (ignored when ``ax`` is given).
@@ -198,7 +261,7 @@ def draw(
 
     Raises:
         TypeError: ``recording`` is not a Recording, ``title`` is not a str,
-            ``show_queued``/``show_instants`` is not a bool, ``figsize`` is not
+            ``show_queued``/``show_instants``/``handoffs`` is not a bool, ``figsize`` is not
             a pair of numbers, or ``ax`` is not a matplotlib Axes.
         ValueError: ``figsize`` holds a number that is not positive and finite.
     """
@@ -206,6 +269,7 @@ def draw(
     title = _check_title("title", title)
     show_queued = _check_bool("show_queued", show_queued)
     show_instants = _check_bool("show_instants", show_instants)
+    handoffs = _check_bool("handoffs", handoffs)
     figsize = _check_figsize("figsize", figsize)
     from matplotlib.figure import Figure
 
@@ -218,7 +282,7 @@ def draw(
         fig = Figure(figsize=figsize, dpi=FIGURE_DPI, layout="constrained")
         ax = fig.add_subplot()
     snapshot = _Snapshot(recording)
-    present = _draw_lanes(ax, snapshot, snapshot.duration_ms, show_queued, show_instants)
+    present = _draw_lanes(ax, snapshot, snapshot.duration_ms, show_queued, show_instants, handoffs=handoffs)
     ax.set_title(recording.name if title is None else title, fontsize=_TITLE_FONT)
     handles = _legend_handles(present)
     if handles:
@@ -406,11 +470,17 @@ class _Snapshot:
         self.threads = recording.threads
         self.spans = recording.spans
         self.instants = recording.instants
+        self.handoffs = recording.handoffs
+        self.never_retrieved = recording.never_retrieved
         names = {t.lane: t.name for t in self.threads}
-        for event in (*self.spans, *self.instants):
+        for event in (*self.spans, *self.instants, *self.never_retrieved):
             names.setdefault(event.lane, event.thread_name)
+        for h in self.handoffs:
+            names.setdefault(h.from_lane, h.from_thread)
+            names.setdefault(h.to_lane, h.to_thread)
         self.lane_names = [names.get(lane, "") for lane in range(max(names, default=-1) + 1)]
-        ends = [sp.end_ms for sp in self.spans] + [ev.t_ms for ev in self.instants]
+        ends = [sp.end_ms for sp in self.spans] + [ev.t_ms for ev in self.instants] + [
+            h.to_ms for h in self.handoffs]
         self.duration_ms = max([recording.duration_ms] + ends)
 
 
@@ -496,7 +566,7 @@ def _nesting(spans):
     return depth, has_child
 
 
-def _draw_lanes(ax, snapshot, x_max, show_queued, show_instants, lanes_in_figure=None):
+def _draw_lanes(ax, snapshot, x_max, show_queued, show_instants, lanes_in_figure=None, handoffs=True):
     """Draw the lanes of one recording into ``ax``; return the kinds drawn."""
     from matplotlib.collections import PolyCollection
 
@@ -563,6 +633,9 @@ def _draw_lanes(ax, snapshot, x_max, show_queued, show_instants, lanes_in_figure
             points = by_kind.get(kind)
             if not points:
                 continue
+            if kind == _kinds.EXCEPTHOOK:
+                points = [(x, lane - _EXCEPTHOOK_RISE) for x, lane in points]
+                _label_excepthooks(ax, snapshot.instants, x_max)
             xs, ys = zip(*points)
             ax.scatter(
                 xs, ys, marker=INSTANT_MARKERS[kind],
@@ -572,6 +645,9 @@ def _draw_lanes(ax, snapshot, x_max, show_queued, show_instants, lanes_in_figure
             )
             present.add(kind)
 
+    if handoffs:
+        present |= _draw_handoffs(ax, snapshot.handoffs, x_max)
+        present |= _draw_never_retrieved(ax, snapshot.never_retrieved, x_max, lane_points)
     _label_bars(ax, labels, x_max)
     # Axes: lanes top to bottom, time left to right.
     ax.set_xlim(0, x_max)
@@ -629,6 +705,103 @@ def _label_bars(ax, labels, x_max):
         )
 
 
+def _label_excepthooks(ax, instants, x_max):
+    """Write the exception type next to each EXCEPTHOOK marker (the first few)."""
+    hooks = [ev for ev in instants if ev.kind == _kinds.EXCEPTHOOK][:_MAX_ERROR_LABELS]
+    for ev in hooks:
+        ax.annotate(
+            f"excepthook: {ev.label}" if ev.label else "excepthook", (ev.t_ms, ev.lane - _EXCEPTHOOK_RISE),
+            xytext=(5, 0), textcoords="offset points", ha="left", va="center", fontsize=_HANDOFF_FONT,
+            color=INSTANT_COLORS[_kinds.EXCEPTHOOK], zorder=_Z_LABELS, gid="excepthook label",
+            annotation_clip=True,
+        )
+
+
+def _chosen_handoffs(handoffs, x_max):
+    """The hand-offs to draw, at most ``MAX_HANDOFF_ARROWS``: errors first, the others evenly over time.
+
+    Hand-offs within one lane too short to see are left out (not counted as hidden).
+
+    Returns:
+        ``(chosen, hidden)``: the hand-offs to draw and how many were left out for the cap.
+    """
+    min_same_lane = x_max * _MIN_SAME_LANE_FRACTION
+    visible = [h for h in handoffs if h.from_lane != h.to_lane or h.to_ms - h.from_ms >= min_same_lane]
+    if len(visible) <= MAX_HANDOFF_ARROWS:
+        return visible, 0
+    errors = [h for h in visible if h.kind == _kinds.HANDOFF_ERROR][:MAX_HANDOFF_ARROWS]
+    others = [h for h in visible if h.kind != _kinds.HANDOFF_ERROR]
+    room = MAX_HANDOFF_ARROWS - len(errors)
+    step = (len(others) - 1) / max(1, room - 1)  # >= 1: picks never repeat
+    picked = [others[int(i * step + 0.5)] for i in range(room)] if room else []
+    return errors + picked, len(visible) - len(errors) - len(picked)
+
+
+def _draw_handoffs(ax, handoffs, x_max):
+    """Draw hand-offs as arrows (producer -> receiver); return the legend keys drawn."""
+    from matplotlib.patches import FancyArrowPatch
+
+    chosen, hidden = _chosen_handoffs(handoffs, x_max)
+    width = _THIN_ARROW_WIDTH if len(chosen) > _THIN_ARROWS_ABOVE else _ARROW_WIDTH
+    present, error_labels = set(), 0
+    for h in chosen:
+        color, style = HANDOFF_STYLES.get(h.kind, HANDOFF_STYLES[_kinds.HANDOFF_ITEM])
+        ax.add_patch(FancyArrowPatch(
+            (h.from_ms, h.from_lane), (h.to_ms, h.to_lane), arrowstyle="-|>", mutation_scale=_ARROW_HEAD,
+            color=color, linestyle=style, linewidth=width, alpha=_ARROW_ALPHA, shrinkA=0, shrinkB=1,
+            connectionstyle=_SAME_LANE_BEND if h.from_lane == h.to_lane else "arc3,rad=0",
+            zorder=_Z_ARROWS, gid=f"handoff {h.kind}",
+        ))
+        present.add(_handoff_key(h.kind))
+        if h.error and error_labels < _MAX_ERROR_LABELS:
+            error_labels += 1
+            x = (h.from_ms + h.to_ms) / 2
+            edge = x_max * _LABEL_EDGE_FRACTION
+            ha = "right" if x > x_max - edge else "left" if x < edge else "center"
+            ax.text(
+                x, (h.from_lane + h.to_lane) / 2, h.error, ha=ha, va="center",
+                fontsize=_HANDOFF_FONT, color=color, zorder=_Z_LABELS, gid="handoff error label", clip_on=True,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+            )
+    if hidden > 0:
+        note = ax.annotate(
+            f"+{hidden} more hand-offs not drawn", (1.0, 1.0), xycoords="axes fraction", xytext=(0, 2),
+            textcoords="offset points", ha="right", va="bottom", fontsize=_HANDOFF_FONT + 0.5, color="#444444",
+            gid="handoffs not drawn",
+        )
+        note.set_in_layout(False)
+    return present
+
+
+def _handoff_key(kind):
+    """Key of a hand-off kind in the set of things drawn (kept apart from span and instant kinds)."""
+    return ("handoff", kind)
+
+
+def _draw_never_retrieved(ax, lost, x_max, lane_points):
+    """Mark failed futures nobody retrieved at the end of their lane; return the legend keys drawn."""
+    if not lost:
+        return set()
+    x_end = x_max * (1 - _NEVER_INSET)
+    by_lane = {}
+    for item in lost:
+        by_lane.setdefault(item.lane, []).append(item)
+    for lane, items in by_lane.items():
+        errors = sorted({item.error for item in items})
+        text = f"never retrieved: {', '.join(errors)}" + (f" \u00d7{len(items)}" if len(items) > 1 else "")
+        for item in items[:_MAX_ERROR_LABELS]:
+            ax.plot([item.t_ms, x_end], [lane, lane], color=NEVER_RETRIEVED_COLOR, linestyle=(0, (1, 2)),
+                    linewidth=_THIN_ARROW_WIDTH, zorder=_Z_ARROWS, gid="never retrieved line")
+        ax.annotate(text, (x_end, lane), xytext=(-6, 0), textcoords="offset points", ha="right", va="center",
+                    fontsize=_HANDOFF_FONT, color=NEVER_RETRIEVED_COLOR, zorder=_Z_LABELS, gid="never retrieved label",
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+    xs = [x_end] * len(by_lane)
+    ax.scatter(xs, list(by_lane), marker="o", s=min(_NEVER_MARKER_SIZE, (lane_points * _MARKER_SHARE_OF_LANE) ** 2),
+               facecolors="white", edgecolors=NEVER_RETRIEVED_COLOR, linewidths=1.5, zorder=_Z_INSTANTS,
+               label=_kinds.NEVER_RETRIEVED, gid=_kinds.NEVER_RETRIEVED)
+    return {_kinds.NEVER_RETRIEVED}
+
+
 def _legend_handles(present):
     """Legend entries (matplotlib artists) for the kinds in ``present``, in a fixed order."""
     from matplotlib.lines import Line2D
@@ -647,6 +820,14 @@ def _legend_handles(present):
                 [], [], linestyle="none", marker=INSTANT_MARKERS[kind], color=INSTANT_COLORS[kind],
                 markeredgecolor="white", markersize=7, label=kind,
             ))
+    for kind in _kinds.HANDOFF_KINDS:
+        if _handoff_key(kind) in present:
+            color, style = HANDOFF_STYLES[kind]
+            handles.append(Line2D([], [], color=color, linestyle=style, linewidth=_ARROW_WIDTH, marker=">",
+                                  markersize=4, label=_HANDOFF_LEGEND[kind]))
+    if _kinds.NEVER_RETRIEVED in present:
+        handles.append(Line2D([], [], color=NEVER_RETRIEVED_COLOR, linestyle=(0, (1, 2)), marker="o",
+                              markerfacecolor="white", markersize=6, label=_NEVER_LEGEND))
     return handles
 
 

@@ -8,16 +8,24 @@ they record nothing and add only an attribute lookup per call.
 Worker-side events (a task running, a callback running) go to the recording
 that was active when the work was set up (``submit``, ``start``,
 ``add_done_callback``).
+
+Hand-offs: the twins also link what one thread produced to where another
+received it (see :attr:`threadkit.Recording.handoffs`).  The producing end
+travels with the object (a future's or a thread's ``_tk_origin``, a queue's
+per-item record kept in step with its items); the receiving thread records
+the link.
 """
 
 import concurrent.futures as _cf
 import itertools
 import queue as _queue
 import threading as _threading
+from collections import deque as _deque
 from time import perf_counter_ns, thread_time_ns
 
 from . import _kinds
 from . import _recording
+from ._recording import _Origin
 from ._validate import check_callable, check_str
 
 # Bound once: the hot paths below run for every task and every lock operation.
@@ -31,6 +39,12 @@ _BLOCKED_RESULT = _kinds.BLOCKED_RESULT
 _PUT = _kinds.PUT
 _SUBMIT = _kinds.SUBMIT
 _GET = _kinds.GET
+_EXCEPTHOOK = _kinds.EXCEPTHOOK
+_RUN_ENDED = _kinds.RUN_ENDED
+_HANDOFF_RESULT = _kinds.HANDOFF_RESULT
+_HANDOFF_ERROR = _kinds.HANDOFF_ERROR
+_HANDOFF_ITEM = _kinds.HANDOFF_ITEM
+_RESULT_RETURNED = _kinds.RESULT_RETURNED
 #: States of a done future (concurrent.futures._base); a done future stays done.
 _DONE_STATES = frozenset(
     {_cf._base.CANCELLED, _cf._base.CANCELLED_AND_NOTIFIED, _cf._base.FINISHED}
@@ -46,29 +60,66 @@ def _name_of(fn):
     return type(fn).__name__
 
 
-def _run_recorded(rec, label, fn, args, kwargs):
-    """Run ``fn`` as a RUN span (with CPU time) of the calling thread in ``rec``."""
+def _run_thread(rec, label, run, origin):
+    """Run a thread's ``run`` as a RUN span (with CPU time) in ``rec``; fill in ``origin``.
+
+    The end of the run is the producing end of the thread's hand-off to
+    ``join()``.  An exception leaving ``run`` is an ``EXCEPTION`` instant and,
+    unless it is ``SystemExit`` (which ``threading.excepthook`` ignores), an
+    ``EXCEPTHOOK`` instant labelled with its type: the thread then hands it to
+    ``threading.excepthook``.
+    """
     add_span, add_instant = rec._appenders()
+    seen = rec._seen_here()
     c0 = thread_time_ns()
     t0 = perf_counter_ns()
     try:
-        result = fn(*args, **kwargs)
-    except BaseException:
+        run()
+    except BaseException as exc:
         t1 = perf_counter_ns()
         add_span((_RUN, label, t0, t1, thread_time_ns() - c0))
-        add_instant((_EXCEPTION, label, t1))
+        if isinstance(exc, SystemExit):
+            add_instant((_EXCEPTION, label, t1))
+        else:
+            add_instant((_EXCEPTION, label, t1, _EXCEPTHOOK, type(exc).__name__, t1))
+        origin.kind, origin.t, origin.error = _EXCEPTION, t1, None  # (join does not carry it)
+        origin.seen = seen
         raise
     t1 = perf_counter_ns()
     add_span((_RUN, label, t0, t1, thread_time_ns() - c0))
-    return result
+    origin.kind, origin.t, origin.error = _RUN_ENDED, t1, None
+    origin.seen = seen
+
+
+def _take(rec, holder, kind, to_kind, t):
+    """Link ``holder``'s producing end (a future's or thread's) to the caller, at ``t``, once.
+
+    Only for an origin produced inside ``rec`` and not taken yet: a future
+    read twice, or by ``as_completed`` and then ``result()``, gives one link.
+    """
+    origin = holder._tk_origin
+    if origin is None or origin.taken or origin.rec is not rec or origin.seen is None:
+        return
+    origin.taken = True
+    rec._add_link(kind, origin, to_kind, t)
+
+
+def _link_callback(rec, args, t0):
+    """A callback called with a traced future: link the future's completion to this start."""
+    if args and isinstance(args[0], Future):
+        origin = args[0]._tk_origin
+        if origin is not None and origin.rec is rec:
+            rec._add_link(_kinds.HANDOFF_CALLBACK, origin, _kinds.CALLBACK_STARTED, t0, error="")
 
 
 def callback(fn, label=None):
     """Wrap ``fn`` so that each call is recorded as a ``CALLBACK`` span.
 
     The span lands in the lane of whichever thread makes the call, which is
-    the point: a callback runs in the thread that calls it.  Outside a
-    recording the wrapper just calls ``fn``.
+    the point: a callback runs in the thread that calls it.  Called with a
+    traced :class:`Future` as its first argument (as ``add_done_callback``
+    does), it also records a ``HANDOFF_CALLBACK`` link from the future's
+    completion.  Outside a recording the wrapper just calls ``fn``.
 
     Args:
         fn: the callback.
@@ -88,6 +139,7 @@ def callback(fn, label=None):
         if rec is None:
             return fn(*args, **kwargs)
         t0 = perf_counter_ns()
+        _link_callback(rec, args, t0)
         try:
             return fn(*args, **kwargs)
         finally:
@@ -104,6 +156,7 @@ def _bound_callback(fn, rec):
 
     def recorded_callback(*args, **kwargs):
         t0 = perf_counter_ns()
+        _link_callback(rec, args, t0)
         try:
             return fn(*args, **kwargs)
         finally:
@@ -122,31 +175,66 @@ class Future(_cf.Future):
     they have to wait; ``set_result``/``set_exception`` record an instant;
     callbacks added with ``add_done_callback`` record a ``CALLBACK`` span in
     the thread that runs them.
+
+    Hand-offs: the first ``result()`` that returns the value (or
+    ``as_completed`` that yields the future) records a ``HANDOFF_RESULT``
+    link from the completion; the first ``result()`` that re-raises the error
+    or ``exception()`` that returns it records a ``HANDOFF_ERROR`` link (the
+    error is then *retrieved*; one nobody retrieved is listed in
+    ``Recording.never_retrieved``); each callback run records a
+    ``HANDOFF_CALLBACK`` link.
     """
 
     _tk_label = "future"
     _tk_from_pool = False
+    #: Producing end (_Origin) once completed inside a recording; set by a traced pool at submit.
+    _tk_origin = None
 
     def result(self, timeout=None):
         rec = _recording._current
+        if rec is None:
+            return _cf.Future.result(self, timeout)
         # (_state read without the lock: a done future never becomes undone.)
-        if rec is None or self._state in _DONE_STATES:
-            return _cf.Future.result(self, timeout)
-        t0 = perf_counter_ns()
+        t0 = None if self._state in _DONE_STATES else perf_counter_ns()
         try:
-            return _cf.Future.result(self, timeout)
-        finally:
-            rec._add_span(_BLOCKED_RESULT, self._tk_label, t0)
+            value = _cf.Future.result(self, timeout)
+        except BaseException as exc:
+            t1 = perf_counter_ns()
+            if t0 is not None:
+                rec._add_span_at(_BLOCKED_RESULT, self._tk_label, t0, t1)
+            if exc is self._exception:  # the task's error, re-raised here
+                _take(rec, self, _HANDOFF_ERROR, _kinds.RESULT_RAISED, t1)
+            raise
+        t1 = perf_counter_ns()
+        # (The common case inlined: this runs for every result read in a recording.)
+        local = rec._local
+        try:
+            add_span, add_link = local.add_span, local.add_link
+        except AttributeError:
+            rec._register()
+            add_span, add_link = local.add_span, local.add_link
+        if t0 is not None:
+            add_span((_BLOCKED_RESULT, self._tk_label, t0, t1, None))
+        origin = self._tk_origin
+        if origin is not None and not origin.taken and origin.rec is rec and origin.seen is not None:
+            origin.taken = True
+            add_link((_HANDOFF_RESULT, origin.label, "", origin.seen, origin.kind, origin.t, _RESULT_RETURNED, t1))
+        return value
 
     def exception(self, timeout=None):
         rec = _recording._current
-        if rec is None or self._state in _DONE_STATES:
+        if rec is None:
             return _cf.Future.exception(self, timeout)
-        t0 = perf_counter_ns()
+        t0 = None if self._state in _DONE_STATES else perf_counter_ns()
         try:
-            return _cf.Future.exception(self, timeout)
+            error = _cf.Future.exception(self, timeout)
         finally:
-            rec._add_span(_BLOCKED_RESULT, self._tk_label, t0)
+            t1 = perf_counter_ns()
+            if t0 is not None:
+                rec._add_span_at(_BLOCKED_RESULT, self._tk_label, t0, t1)
+        if error is not None:
+            _take(rec, self, _HANDOFF_ERROR, _kinds.EXCEPTION_RETURNED, t1)
+        return error
 
     def add_done_callback(self, fn):
         rec = _recording._current
@@ -155,16 +243,41 @@ class Future(_cf.Future):
         return super().add_done_callback(_bound_callback(fn, rec))
 
     def set_result(self, result):
-        super().set_result(result)
         rec = _recording._current
-        if rec is not None and not self._tk_from_pool:
-            rec._add_instant(_kinds.SET_RESULT, self._tk_label)
+        if rec is None or self._tk_from_pool:  # (a traced pool's worker records its own end)
+            return super().set_result(result)
+        origin, previous = self._tk_produce(rec, _SET_RESULT, None)
+        try:
+            super().set_result(result)
+        except BaseException:
+            self._tk_origin = previous  # already done: this call produced nothing
+            raise
+        rec._add_instant_at(_SET_RESULT, self._tk_label, origin.t)
 
     def set_exception(self, exception):
-        super().set_exception(exception)
         rec = _recording._current
-        if rec is not None and not self._tk_from_pool:
-            rec._add_instant(_kinds.EXCEPTION, self._tk_label)
+        if rec is None or self._tk_from_pool:
+            return super().set_exception(exception)
+        origin, previous = self._tk_produce(rec, _EXCEPTION, type(exception).__name__)
+        try:
+            super().set_exception(exception)
+        except BaseException:
+            self._tk_origin = previous
+            raise
+        rec._failures.append(origin)
+        rec._add_instant_at(_EXCEPTION, self._tk_label, origin.t)
+
+    def _tk_produce(self, rec, kind, error):
+        """Make the calling thread, now, this future's producing end (before waking any waiter).
+
+        Returns:
+            ``(new origin, previous origin)``.
+        """
+        origin = _Origin(rec, self._tk_label)
+        origin.kind, origin.error, origin.t = kind, error, perf_counter_ns()
+        origin.seen = rec._seen_here()
+        previous, self._tk_origin = self._tk_origin, origin
+        return origin, previous
 
     def cancel(self):
         cancelled = super().cancel()
@@ -179,7 +292,8 @@ class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
 
     Inside a recording, ``submit`` records a ``SUBMIT`` instant; the worker
     records the task's ``QUEUED`` time (submit to start), its ``RUN`` span
-    with CPU time, and a ``SET_RESULT`` or ``EXCEPTION`` instant.  Futures are
+    with CPU time, and a ``SET_RESULT`` or ``EXCEPTION`` instant, which is
+    also the producing end of the future's hand-off.  Futures are
     :class:`Future` twins, so waiting on them is recorded too, and so is the
     wait in ``shutdown(wait=True)`` (the end of a ``with`` block).
     """
@@ -190,15 +304,17 @@ class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
 
     def submit(self, fn, /, *args, **kwargs):
         rec = _recording._current
+        origin = None
         if rec is None:
             future = super().submit(fn, *args, **kwargs)
             label = _name_of(fn) if callable(fn) else "task"
         else:
             label = f"{_name_of(fn)} #{next(self._tk_counter)}" if callable(fn) else "task"
+            origin = _Origin(rec, label)  # the worker fills it in when the task ends
             t_submit = perf_counter_ns()
             # (The task's own arguments are passed flat, so a pending task keeps
             # no more objects alive than an unrecorded one: less work for the GC.)
-            future = super().submit(_pool_task, rec, label, t_submit, fn, *args, **kwargs)
+            future = super().submit(_pool_task, rec, origin, t_submit, fn, *args, **kwargs)
             # Recorded once submit succeeded (it raises after shutdown), at the submit time.
             try:
                 add_instant = rec._local.add_instant
@@ -211,6 +327,8 @@ class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
             future.__class__ = Future
             future._tk_label = label
             future._tk_from_pool = True
+            if origin is not None:
+                future._tk_origin = origin
         return future
 
     def shutdown(self, wait=True, *, cancel_futures=False):
@@ -224,29 +342,40 @@ class ThreadPoolExecutor(_cf.ThreadPoolExecutor):
             rec._add_span(_kinds.JOIN_WAIT, "shutdown", t0)
 
 
-def _pool_task(rec, label, t_submit, fn, /, *args, **kwargs):
+def _pool_task(rec, origin, t_submit, fn, /, *args, **kwargs):
     """What a traced pool's worker runs: record queueing, the task, its outcome.
 
-    (``_run_recorded`` inlined: this runs once per task, so it stays lean.)
+    The outcome's instant is also the producing end of the future's hand-off:
+    it is written into ``origin`` (which the future carries) before the pool
+    completes the future, so whoever the future wakes finds it.  A failure is
+    registered with the recording, to be reported if nobody retrieves it.
+    (This runs once per task, so it stays lean.)
     """
     local = rec._local
     try:
-        add_span, add_instant = local.add_span, local.add_instant
+        add_span, add_instant, seen = local.add_span, local.add_instant, local.seen
     except AttributeError:
         add_span, add_instant = rec._appenders()
+        seen = local.seen
+    label = origin.label
     c0 = thread_time_ns()
     t0 = perf_counter_ns()
     try:
         result = fn(*args, **kwargs)
-    except BaseException:
+    except BaseException as exc:
         t1 = perf_counter_ns()
         # Two spans in one go: queued (submit to start), then running.
         add_span((_QUEUED, label, t_submit, t0, None, _RUN, label, t0, t1, thread_time_ns() - c0))
         add_instant((_EXCEPTION, label, t1))
+        origin.kind, origin.t, origin.error = _EXCEPTION, t1, type(exc).__name__
+        origin.seen = seen  # (last: a set seen marks the origin as produced)
+        rec._failures.append(origin)
         raise
     t1 = perf_counter_ns()
     add_span((_QUEUED, label, t_submit, t0, None, _RUN, label, t0, t1, thread_time_ns() - c0))
     add_instant((_SET_RESULT, label, t1))
+    origin.kind, origin.t, origin.error = _SET_RESULT, t1, None
+    origin.seen = seen
     return result
 
 
@@ -263,7 +392,13 @@ def wait(fs, timeout=None, return_when=_cf.ALL_COMPLETED):
 
 
 def as_completed(fs, timeout=None):
-    """``concurrent.futures.as_completed`` that records each wait for the next future."""
+    """``concurrent.futures.as_completed`` that records each wait for the next future.
+
+    Yielding a traced future that succeeded inside the recording records its
+    ``HANDOFF_RESULT`` link (the caller now has the value: ``result()`` will
+    not wait); a failed one is linked where ``result()`` or ``exception()``
+    delivers its error.
+    """
     inner = _cf.as_completed(fs, timeout)
     try:
         while True:
@@ -278,7 +413,11 @@ def as_completed(fs, timeout=None):
                     rec._add_span(_kinds.BLOCKED_RESULT, "as_completed", t0)
                 raise
             if rec is not None:
-                rec._add_span(_kinds.BLOCKED_RESULT, "as_completed", t0)
+                t1 = perf_counter_ns()
+                rec._add_span_at(_kinds.BLOCKED_RESULT, "as_completed", t0, t1)
+                origin = getattr(future, "_tk_origin", None) if isinstance(future, Future) else None
+                if origin is not None and origin.seen is not None and origin.kind == _SET_RESULT:
+                    _take(rec, future, _HANDOFF_RESULT, _kinds.AS_COMPLETED_YIELDED, t1)
             yield future
     finally:
         inner.close()
@@ -289,10 +428,17 @@ class Thread(_threading.Thread):
     """``threading.Thread`` that records its run as a ``RUN`` span (with CPU time).
 
     An exception escaping ``run`` is recorded as an ``EXCEPTION`` instant and
-    then reaches ``threading.excepthook`` exactly as with a plain thread.
-    Subclasses that override ``run`` are recorded too.  ``join`` records the
-    caller's wait as ``JOIN_WAIT``.
+    an ``EXCEPTHOOK`` instant (labelled with its type), and then reaches
+    ``threading.excepthook`` exactly as with a plain thread.  Subclasses that
+    override ``run`` are recorded too.  ``join`` records the caller's wait as
+    ``JOIN_WAIT``.
+
+    Hand-off: the first ``join()`` that returns after the run ended records a
+    ``HANDOFF_JOIN`` link from the end of the run (the worker's last write to
+    a shared variable) to where ``join()`` returned (where reading it is safe).
     """
+
+    _tk_origin = None
 
     def start(self):
         rec = _recording._current
@@ -304,10 +450,13 @@ class Thread(_threading.Thread):
         target = getattr(self, "_target", None)
         label = _name_of(target) if target is not None else f"{type(self).__name__}.run"
 
+        origin = _Origin(rec, self.name)
+
         def recorded_run():
-            _run_recorded(rec, label, run, (), {})
+            _run_thread(rec, label, run, origin)
 
         self.run = recorded_run
+        self._tk_origin = origin
         try:
             super().start()
         except BaseException:  # not started (e.g. started twice): leave run as it was
@@ -319,13 +468,17 @@ class Thread(_threading.Thread):
 
     def join(self, timeout=None):
         rec = _recording._current
-        if rec is None or not self.is_alive() or self is _threading.current_thread():
+        if rec is None or self is _threading.current_thread():
             return super().join(timeout)  # (joining itself raises RuntimeError at once)
-        t0 = perf_counter_ns()
+        t0 = perf_counter_ns() if self.is_alive() else None
         try:
-            return super().join(timeout)
+            super().join(timeout)
         finally:
-            rec._add_span(_kinds.JOIN_WAIT, self.name, t0)
+            t1 = perf_counter_ns()
+            if t0 is not None:
+                rec._add_span_at(_kinds.JOIN_WAIT, self.name, t0, t1)
+        if not self.is_alive():  # (not after a timeout that expired)
+            _take(rec, self, _kinds.HANDOFF_JOIN, _kinds.JOIN_RETURNED, t1)
 
 
 # -------------------------------------------------------------------- locks
@@ -505,12 +658,20 @@ class RLock:
 
 
 # --------------------------------------------------------- queues and events
+#: Per thread: the put record of the item this thread's last ``Queue._get`` took.
+_taken = _threading.local()
+
+
 class Queue(_queue.Queue):
     """``queue.Queue`` that records blocked ``get``/``put`` calls and hand-offs.
 
     ``get`` records ``QUEUE_GET_WAIT`` only when the queue was empty, ``put``
     records ``QUEUE_PUT_WAIT`` only when a bounded queue was full; every item
-    handed over records a ``PUT`` and a ``GET`` instant.
+    handed over records a ``PUT`` and a ``GET`` instant, and a
+    ``HANDOFF_ITEM`` link from the one to the other (``HANDOFF_ERROR``,
+    labelled with its type, when the item is an exception sent to be
+    re-raised by the consumer).  Which put brought which item is kept in a
+    deque in step with the items (both changed under the queue's own lock).
 
     Args:
         maxsize: as for ``queue.Queue`` (0 or less: unbounded).
@@ -518,8 +679,48 @@ class Queue(_queue.Queue):
     """
 
     def __init__(self, maxsize=0, *, name="queue"):
-        super().__init__(maxsize)
         self.name = check_str("name", name)
+        super().__init__(maxsize)
+
+    # The stdlib calls these three with self.mutex held; _put and _get do what
+    # queue.Queue's do (a FIFO deque), directly: they run for every item.
+    def _init(self, maxsize):
+        super()._init(maxsize)
+        self._tk_puts = _deque()  # per item: (rec, seen, t) of its put, or None
+
+    def _put(self, item):
+        items = self.queue
+        items.append(item)
+        puts = self._tk_puts
+        if len(puts) != len(items) - 1:  # items added or removed behind our back (q.queue)
+            puts.clear()
+            puts.extend([None] * (len(items) - 1))
+        rec = _recording._current
+        if rec is None:
+            puts.append(None)
+            return
+        t = perf_counter_ns()
+        local = rec._local
+        try:
+            seen, add_instant = local.seen, local.add_instant
+        except AttributeError:
+            seen = rec._register()
+            add_instant = local.add_instant
+        puts.append((rec, seen, t))
+        add_instant((_PUT, self.name, t))
+
+    def _get(self):
+        items = self.queue
+        item = items.popleft()
+        puts = self._tk_puts
+        if len(puts) != len(items) + 1:
+            puts.clear()
+            put = None
+        else:
+            put = puts.popleft()
+        if _recording._current is not None:
+            _taken.put = put  # for get(), which records the GET once its wait ended
+        return item
 
     def put(self, item, block=True, timeout=None):
         rec = _recording._current
@@ -534,13 +735,7 @@ class Queue(_queue.Queue):
                     super().put(item, True, timeout)
                 finally:
                     rec._add_span(_kinds.QUEUE_PUT_WAIT, self.name, t0)
-        if rec is not None:
-            t = perf_counter_ns()
-            try:
-                add = rec._local.add_instant
-            except AttributeError:
-                add = rec._appenders()[1]
-            add((_PUT, self.name, t))
+        # (The PUT instant is recorded by _put, under the queue's lock.)
 
     def get(self, block=True, timeout=None):
         rec = _recording._current
@@ -557,11 +752,18 @@ class Queue(_queue.Queue):
                     rec._add_span(_kinds.QUEUE_GET_WAIT, self.name, t0)
         if rec is not None:
             t = perf_counter_ns()
+            local = rec._local
             try:
-                add = rec._local.add_instant
+                add_instant = local.add_instant
             except AttributeError:
-                add = rec._appenders()[1]
-            add((_GET, self.name, t))
+                rec._register()
+                add_instant = local.add_instant
+            add_instant((_GET, self.name, t))
+            put, _taken.put = _taken.put, None
+            if put is not None and put[0] is rec:
+                error = type(item).__name__ if isinstance(item, BaseException) else ""
+                local.add_link((_HANDOFF_ERROR if error else _HANDOFF_ITEM, self.name, error,
+                                put[1], _PUT, put[2], _GET, t))
         return item
 
     def join(self):
