@@ -32,6 +32,7 @@ matplotlib is imported only when something is drawn.
 """
 
 import threading
+from threading import current_thread
 from time import perf_counter_ns
 from typing import NamedTuple, Optional
 
@@ -56,6 +57,7 @@ READ = "read"
 #: Kind of an :class:`Access` that wrote the shared value.
 WRITE = "write"
 _ACCESS_KINDS = (READ, WRITE)
+_FIELDS = 4  # items per access in a Shared's flat log
 _NS_PER_MS = 1_000_000
 
 
@@ -133,16 +135,17 @@ class Shared:
         TypeError: ``name`` is not a str.
     """
 
-    __slots__ = ("name", "_value", "_guard", "_log", "_rec", "_initial", "_seq")
+    __slots__ = ("name", "_value", "_guard", "_log", "_rec", "_initial")
 
     def __init__(self, name, initial=0):
         self.name = check_str("name", name)
         self._value = initial
         self._guard = threading.Lock()
+        # Flat, as the recording's buffers: kind, value, perf_counter_ns(), thread, kind, ...
+        # An access's seq is its position; no tuple is made per access.
         self._log = []
         self._rec = None
         self._initial = initial
-        self._seq = 0
 
     @property
     def value(self):
@@ -152,7 +155,9 @@ class Shared:
             return self._value
         with self._guard:
             value = self._value
-            self._record(rec, READ, value)
+            if rec is not self._rec:
+                self._restart(rec)
+            self._log.extend((READ, value, perf_counter_ns(), current_thread()))
         return value
 
     @value.setter
@@ -162,26 +167,26 @@ class Shared:
             self._value = new
             return
         with self._guard:
-            self._record(rec, WRITE, new)
+            if rec is not self._rec:
+                self._restart(rec)
+            self._log.extend((WRITE, new, perf_counter_ns(), current_thread()))
             self._value = new
 
-    def _record(self, rec, kind, value):
-        """Append one access (the caller holds ``_guard``); a new recording starts a new log."""
-        t = perf_counter_ns()
-        if rec is not self._rec:
-            self._rec = rec
-            self._log = []
-            self._seq = 0
-            self._initial = self._value
-        thread = threading.current_thread()
-        self._log.append(Access(self._seq, thread.name, thread.ident, kind, value, t - rec.start_ns))
-        self._seq += 1
+    def _restart(self, rec):
+        """A new recording: a new log (the caller holds ``_guard``)."""
+        self._rec = rec
+        self._log = []
+        self._initial = self._value
 
     @property
     def accesses(self):
-        """The reads and writes recorded in the latest recording, in the order they happened."""
+        """The reads and writes recorded in the latest recording, as :class:`Access`, in order."""
         with self._guard:
-            return list(self._log)
+            flat = list(self._log)
+            rec = self._rec
+        start = rec.start_ns if rec is not None else 0
+        return [Access(seq, thread.name, thread.ident, kind, value, t - start)
+                for seq, (kind, value, t, thread) in enumerate(zip(*[iter(flat)] * _FIELDS))]
 
     @property
     def initial(self):
@@ -194,7 +199,7 @@ class Shared:
         return self._rec
 
     def __repr__(self):
-        return f"<Shared {self.name!r} = {self._value!r}, {len(self._log)} accesses recorded>"
+        return f"<Shared {self.name!r} = {self._value!r}, {len(self._log) // _FIELDS} accesses recorded>"
 
 
 # ------------------------------------------------------------------ analysis
@@ -274,22 +279,22 @@ def _windows(log):
             current = access.seq
     by_seq = {w.write.seq: i for i, w in enumerate(windows)}
     kept = set()
-    if windows:
-        i = len(windows) - 1
-        while True:
-            kept.add(i)
-            source = windows[i].source
-            if source < 0:
-                break
-            i = by_seq[source]
-    windows = [w._replace(lost=i not in kept) for i, w in enumerate(windows)]
+    i = len(windows) - 1
+    while i >= 0:
+        kept.add(i)
+        source = windows[i].source
+        i = by_seq[source] if source >= 0 else -1
+    windows = [w if i in kept else w._replace(lost=True) for i, w in enumerate(windows)]
     overwriter = {}
     for i, w in enumerate(windows):
         if w.lost:
-            # The first later write computed from something older than this write.
-            overwriter[w.write.seq] = next(
-                later for later in windows[i + 1:] if later.source < w.write.seq
-            )
+            # The first later write computed from something older than this write (one exists:
+            # the chain from the final write passes over this one).
+            seq = w.write.seq
+            j = i + 1
+            while windows[j].source >= seq:
+                j += 1
+            overwriter[seq] = windows[j]
     return windows, overwriter
 
 
@@ -353,7 +358,8 @@ WAIT_COLOR = KIND_COLORS[_kinds.LOCK_WAIT]
 WAIT_EDGE = "#8A7F4A"
 WAIT_HATCH = KIND_HATCHES[_kinds.LOCK_WAIT]
 _RUN_PAD = 0.02  # share of the run added on each side of the overview
-_ZOOM_PAD = 0.25  # share of the zoomed stretch added on each side
+_ZOOM_PAD = 0.25
+_WRITES_GAP_SCALE = 4  # in a zoom on a lost update, the two writes are at least 1/4 of it apart  # share of the zoomed stretch added on each side
 _MIN_ZOOM_MS = 0.05
 _BAR_HEIGHT = 0.42  # zoom bars, in lane units, a little below the lane's centre
 _BAR_OFFSET = 0.14  # leaves room above each bar for its values
@@ -481,29 +487,39 @@ def _lane_axis(ax, lanes):
 
 
 def _draw_overview(ax, windows, waits, lanes, t_start, t_end):
-    from matplotlib.collections import LineCollection
-
-    kept = [((w.read.t_ms, lanes[_thread_key(w.write)]), (w.write.t_ms, lanes[_thread_key(w.write)]))
-            for w in windows if not w.lost and w.read is not None]
-    lost = [((w.read.t_ms if w.read else w.write.t_ms, lanes[_thread_key(w.write)]),
-             (w.write.t_ms, lanes[_thread_key(w.write)])) for w in windows if w.lost]
-    wait_lines = [((t0, lanes[key]), (t1, lanes[key])) for key, t0, t1 in waits if key in lanes]
-    if wait_lines:
-        ax.add_collection(LineCollection(wait_lines, colors=WAIT_COLOR, linewidths=2, gid="lock waits",
-                                         label="waiting for the lock", zorder=1))
-    ax.add_collection(LineCollection(kept, colors=KEPT_EDGE, linewidths=2.5, gid="kept windows",
-                                     label="read ... write, update kept", zorder=2))
+    kept, lost = [], []
+    for w in windows:
+        lane = lanes[_thread_key(w.write)]
+        start = w.read.t_ms if w.read is not None else w.write.t_ms
+        (lost if w.lost else kept).append((start, w.write.t_ms, lane))
+    wait_lines = [(t0, t1, lanes[key]) for key, t0, t1 in waits if key in lanes]
+    _segments(ax, wait_lines, color=WAIT_COLOR, linewidth=2, gid="lock waits", label="waiting for the lock",
+              zorder=1)
+    _segments(ax, kept, color=KEPT_EDGE, linewidth=2.5, gid="kept windows", label="read ... write, update kept",
+              zorder=2)
+    _segments(ax, lost, color=LOST_COLOR, linewidth=4, gid="lost windows", label="read ... write, update lost",
+              zorder=3)
     if lost:
-        ax.add_collection(LineCollection(lost, colors=LOST_COLOR, linewidths=4, gid="lost windows",
-                                         label="read ... write, update lost", zorder=3))
         # A tick at each lost write, so that short windows still show.
-        ax.scatter([seg[1][0] for seg in lost], [seg[1][1] for seg in lost], marker="|", s=60,
+        ax.scatter([x1 for _, x1, _ in lost], [y for _, _, y in lost], marker="|", s=60,
                    c=LOST_COLOR, linewidths=1.2, zorder=3, gid="lost writes")
     _lane_axis(ax, list(lanes))
     ax.set_xlim(t_start, t_end)
     ax.set_title("the whole run: every thread's read-to-write windows", fontsize=_TITLE_FONT, loc="left")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7.5, frameon=False)
     ax.tick_params(axis="x", labelbottom=False)
+
+
+def _segments(ax, segments, **style):
+    """Draw ``(x0, x1, y)`` segments as one line broken by NaNs (fast for many thousands)."""
+    if not segments:
+        return
+    nan = float("nan")
+    xs, ys = [], []
+    for x0, x1, y in segments:
+        xs += (x0, x1, nan)
+        ys += (y, y, nan)
+    ax.plot(xs, ys, solid_capstyle="butt", **style)
 
 
 def _draw_counts(ax, lost_windows, t_start, t_end, buckets):
@@ -534,8 +550,14 @@ def _draw_zoom(ax, windows, waits, lanes, zoomed, overwriter, zoom, n_lost, name
         return None
     by = overwriter[zoomed.write.seq] if zoomed is not None else None
     focus = [zoomed, by] if zoomed is not None else windows[:_CALM_WINDOWS]
-    times = [w.read.t_ms for w in focus if w.read is not None] + [w.write.t_ms for w in focus]
-    t0, t1 = min(times), max(times)
+    writes = [w.write.t_ms for w in focus]
+    t0 = min([w.read.t_ms for w in focus if w.read is not None] + writes)
+    t1 = max(writes)
+    if zoomed is not None:
+        # The two writes must stand apart: if the reads came long before, start the zoom
+        # later (the windows then enter from the left edge, their reads labelled there).
+        needed = max((t1 - min(writes)) * _WRITES_GAP_SCALE, _MIN_ZOOM_MS)
+        t0 = max(t0, t1 - needed)
     pad = max((t1 - t0) * _ZOOM_PAD, _MIN_ZOOM_MS)
     lo, hi = t0 - pad, t1 + pad
     min_width = (hi - lo) * _MIN_BAR_SHARE
@@ -571,6 +593,7 @@ def _draw_zoom(ax, windows, waits, lanes, zoomed, overwriter, zoom, n_lost, name
             handles.append(Patch(facecolor=face, edgecolor=edge, linewidth=0.6, label=label))
     # Values above each window: what it read (at its start) and wrote (at its end); on a
     # short window both together ("3→6") in its middle, or nothing if even that does not fit.
+    by_lane_below = by is not None and lanes[_thread_key(by.write)] > lanes[_thread_key(zoomed.write)]
     points_per_ms = RACE_FIGSIZE[0] * _POINTS_PER_INCH * _ZOOM_WIDTH_SHARE / (hi - lo)
     for w in shown:
         lane = lanes[_thread_key(w.write)]
@@ -580,16 +603,22 @@ def _draw_zoom(ax, windows, waits, lanes, zoomed, overwriter, zoom, n_lost, name
                 "color": "#000000" if strong else "#444444", "clip_on": True, "gid": "value label"}
         read_text = f"read {w.read.value!r}" if w.read is not None else "(no read)"
         write_text = f"wrote {w.write.value!r}"
-        width_pt = (w.write.t_ms - start_of(w)) * points_per_ms
+        shown_start = start_of(w)
+        if shown_start < lo:  # read before the zoom starts: say so at the left edge
+            shown_start = lo
+            read_text = "\u25c2 " + read_text
+        width_pt = (min(w.write.t_ms, hi) - shown_start) * points_per_ms
         if width_pt >= _text_points(read_text + write_text) + _LABEL_SPACE_PT:
-            if lo <= start_of(w):
-                ax.text(start_of(w), y, read_text, ha="left", va="bottom", **font)
-            if w.write.t_ms <= hi:
+            ax.text(shown_start, y, read_text, ha="left", va="bottom", **font)
+            if w.write.t_ms <= hi and w is by and by_lane_below:  # the arrow comes in from above
+                below = lane + _BAR_OFFSET + _BAR_HEIGHT / 2 + _LABEL_GAP
+                ax.text(w.write.t_ms, below, write_text, ha="right", va="top", **font)
+            elif w.write.t_ms <= hi:
                 ax.text(w.write.t_ms, y, write_text, ha="right", va="bottom", **font)
         else:
             short = f"{w.read.value!r}→{w.write.value!r}" if w.read is not None else f"→{w.write.value!r}"
             if strong or width_pt >= _text_points(short):
-                ax.text((start_of(w) + w.write.t_ms) / 2, y, short, ha="center", va="bottom", **font)
+                ax.text((shown_start + w.write.t_ms) / 2, y, short, ha="center", va="bottom", **font)
     if by is not None:
         a = (zoomed.write.t_ms, lanes[_thread_key(zoomed.write)] + _BAR_OFFSET)
         b = (by.write.t_ms, lanes[_thread_key(by.write)] + _BAR_OFFSET)
