@@ -358,18 +358,18 @@ WAIT_COLOR = KIND_COLORS[_kinds.LOCK_WAIT]
 WAIT_EDGE = "#8A7F4A"
 WAIT_HATCH = KIND_HATCHES[_kinds.LOCK_WAIT]
 _RUN_PAD = 0.02  # share of the run added on each side of the overview
-_ZOOM_PAD = 0.25
-_WRITES_GAP_SCALE = 4  # in a zoom on a lost update, the two writes are at least 1/4 of it apart  # share of the zoomed stretch added on each side
-_MIN_ZOOM_MS = 0.05
+_ZOOM_PAD = 0.25  # share of the zoomed stretch added on each side
+_WRITES_GAP_SCALE = 4  # in a zoom on a lost update, the two writes are at least 1/4 of it apart
+_MIN_ZOOM_MS = 0.05  # shortest stretch of time a zoom shows
 _BAR_HEIGHT = 0.42  # zoom bars, in lane units, a little below the lane's centre
 _BAR_OFFSET = 0.14  # leaves room above each bar for its values
 _WAIT_HEIGHT = 0.3
-_LABEL_GAP = 0.03
-_MIN_BAR_SHARE = 0.004
+_LABEL_GAP = 0.03  # between a bar and its value labels, in lane units
+_MIN_BAR_SHARE = 0.004  # zoom bars are at least this share of the zoom wide
 _POINTS_PER_INCH = 72
 _ZOOM_WIDTH_SHARE = 0.7  # about the share of the figure's width the zoom's axes get
 _CHAR_WIDTH = 0.6  # average character width, in font sizes
-_LABEL_SPACE_PT = 8  # zoom bars are at least this share of the zoom wide
+_LABEL_SPACE_PT = 8  # room between a window's "read" and "wrote" labels
 _TITLE_FONT = 10
 _TEXT_FONT = 7.5
 _MAX_NAME = 28
@@ -382,7 +382,7 @@ def draw_race(source, *, zoom=0, buckets=DEFAULT_BUCKETS, title=None):
 
     1. the whole run: one lane per thread, each read-to-write window a thin
        line, vermilion if its update was lost; waits for a traced ``Lock``
-       (from the Shared's recording) as sand lines below it;
+       (from the Shared's recording) as sand lines in the same lane;
     2. lost updates per stretch of time (``buckets`` stretches);
     3. a zoom on lost update number ``zoom`` (0 is the first): the windows
        around it as bars, read and written values written on them, the lost
@@ -437,7 +437,7 @@ def draw_race(source, *, zoom=0, buckets=DEFAULT_BUCKETS, title=None):
             ax.axvspan(*span, color="#BBBBBB", alpha=0.35, linewidth=0, zorder=0, gid="zoomed stretch")
     n_writes = len(windows)
     if title is None:
-        title = (f"{len(lanes)} threads wrote {name} {n_writes} times: "
+        title = (f"{len(lanes)} threads used {name}: {n_writes} writes, "
                  f"{n_lost} update{'s' if n_lost != 1 else ''} lost")
         if waits:
             title += f"; together they waited {sum(b - a for _, a, b in waits):.1f} ms for the lock"
