@@ -301,6 +301,7 @@ def test_draw_race_without_lost_updates():
     fig = tk.draw_race(log(r("A", 0), w("A", 1), r("B", 1), w("B", 2)))
     overview, counts, zoom = fig.axes
     assert "lost windows" not in gids(overview) and "lost write" not in gids(zoom)
+    assert "none lost" in gids(counts)
     assert "0 updates lost" in fig.get_suptitle() and zoom.get_title(loc="left").startswith("no update lost")
     assert repr(fig) == "<Figure size 1000x700 with 3 Axes>"
 

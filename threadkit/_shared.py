@@ -530,6 +530,9 @@ def _draw_counts(ax, lost_windows, t_start, t_end, buckets):
     ax.bar([t_start + width * (i + 0.5) for i in range(buckets)], counts, width=width * 0.9, color=LOST_COLOR,
            gid="lost per stretch")
     ax.set_ylim(0, max(1, max(counts)) * 1.15)
+    if not lost_windows:
+        ax.text(0.5, 0.5, "no update lost", transform=ax.transAxes, ha="center", va="center",
+                fontsize=_TITLE_FONT, color="#555555", gid="none lost")
     ax.set_ylabel(f"lost per\n{width:.2g} ms", fontsize=8)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.tick_params(labelsize=8)
