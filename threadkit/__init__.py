@@ -68,6 +68,7 @@ from ._recording import (
 from ._workloads import TaskFailed, cpu_task, failure_plan, flaky_task, io_task
 from ._explore import Explorer, explore
 from ._timeline import DEFAULT_FIGSIZE, INSTANT_MARKERS, KIND_COLORS, Summary, draw, draw_stacked, summarize
+from ._shared import RACE_FIGSIZE, READ, WRITE, Access, LostUpdate, Shared, draw_race, lost_updates
 
 # Lesson helpers, one module per notebook.
 from ._start import (  # notebook 00
@@ -188,6 +189,15 @@ __all__ = [
     "DEFAULT_FIGSIZE",
     "explore",
     "Explorer",
+    # a recorded shared value and its lost updates
+    "Shared",
+    "Access",
+    "READ",
+    "WRITE",
+    "LostUpdate",
+    "lost_updates",
+    "draw_race",
+    "RACE_FIGSIZE",
     # exercises
     "ExerciseError",
     "CheckPassed",
