@@ -446,7 +446,7 @@ def test_process_counts_calls_and_raises_for_failing_items():
 
 
 # ------------------------------------------------------------ hand-off cost
-@pytest.mark.parametrize("kind", tk.HANDOFF_KINDS)
+@pytest.mark.parametrize("kind", tk.ROUND_TRIP_KINDS)
 def test_handoff_round_trip_returns_a_positive_time_and_leaves_no_thread(kind):
     before = set(threading.enumerate())
     us = tk.handoff_round_trip_us(kind, rounds=50, repeats=2)
@@ -455,8 +455,8 @@ def test_handoff_round_trip_returns_a_positive_time_and_leaves_no_thread(kind):
 
 
 def test_handoff_kinds_are_exported_and_documented():
-    assert tk.HANDOFF_KINDS == ("Queue", "SimpleQueue", "Future")
-    assert "handoff_round_trip_us" in tk.__all__ and "HANDOFF_KINDS" in tk.__all__
+    assert tk.ROUND_TRIP_KINDS == ("Queue", "SimpleQueue", "Future")
+    assert "handoff_round_trip_us" in tk.__all__ and "ROUND_TRIP_KINDS" in tk.__all__
     doc = tk.handoff_round_trip_us.__doc__
     assert "Args:" in doc and "Returns:" in doc and "Raises:" in doc
 

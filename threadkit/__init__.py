@@ -97,7 +97,7 @@ from ._races import (  # notebook 02
 )
 from ._queues import (  # notebook 03
     STOP,
-    HANDOFF_KINDS,
+    ROUND_TRIP_KINDS,
     handoff_round_trip_us,
     check_pipeline,
 )
@@ -224,7 +224,7 @@ __all__ = [
     "check_account",
     # notebook 03
     "STOP",
-    "HANDOFF_KINDS",
+    "ROUND_TRIP_KINDS",
     "handoff_round_trip_us",
     "check_pipeline",
     # notebook 04

@@ -25,7 +25,7 @@ from ._checking import DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, call_w
 from ._validate import _describe, check_callable, check_choice, check_int, check_number, check_str
 from ._workloads import TaskFailed
 
-__all__ = ["STOP", "HANDOFF_KINDS", "handoff_round_trip_us", "check_pipeline"]
+__all__ = ["STOP", "ROUND_TRIP_KINDS", "handoff_round_trip_us", "check_pipeline"]
 
 
 class _StopType:
@@ -58,7 +58,7 @@ STOP = _StopType()
 # ------------------------------------------------------- hand-off cost between threads
 #: What :func:`handoff_round_trip_us` can measure: two ``queue.Queue`` objects, two
 #: ``queue.SimpleQueue`` objects, or ``submit(...).result()`` on a one-worker pool.
-HANDOFF_KINDS = ("Queue", "SimpleQueue", "Future")
+ROUND_TRIP_KINDS = ("Queue", "SimpleQueue", "Future")
 #: Round trips per timed run, by default, and the most accepted.
 DEFAULT_ROUNDS = 2000
 MAX_ROUNDS = 1_000_000
@@ -143,7 +143,7 @@ def handoff_round_trip_us(kind, rounds=DEFAULT_ROUNDS, *, repeats=DEFAULT_REPEAT
     its load; compare kinds measured in the same session.
 
     Args:
-        kind: one of :data:`HANDOFF_KINDS`: ``"Queue"``, ``"SimpleQueue"``, ``"Future"``.
+        kind: one of :data:`ROUND_TRIP_KINDS`: ``"Queue"``, ``"SimpleQueue"``, ``"Future"``.
         rounds: round trips per timed run, an int from 1 to 1,000,000.
         repeats: timed runs, an int from 1 to 100; the fastest one counts.
         timeout: seconds any single wait may take, > 0 and <= 600 (nothing hangs).
@@ -153,11 +153,11 @@ def handoff_round_trip_us(kind, rounds=DEFAULT_ROUNDS, *, repeats=DEFAULT_REPEAT
 
     Raises:
         TypeError: ``kind`` is not a str, ``rounds``/``repeats`` not ints, ``timeout`` not a number.
-        ValueError: ``kind`` is not one of :data:`HANDOFF_KINDS`, or a number is out of range.
+        ValueError: ``kind`` is not one of :data:`ROUND_TRIP_KINDS`, or a number is out of range.
         queue.Empty, TimeoutError: an item did not come back within ``timeout``.
     """
     check_str("kind", kind)
-    check_choice("kind", kind, HANDOFF_KINDS)
+    check_choice("kind", kind, ROUND_TRIP_KINDS)
     rounds = check_int("rounds", rounds, minimum=1, maximum=MAX_ROUNDS)
     repeats = check_int("repeats", repeats, minimum=1, maximum=MAX_REPEATS)
     timeout = check_number("timeout", timeout, minimum=0.001, maximum=MAX_TIMEOUT)
