@@ -205,20 +205,17 @@ def test_hang_fails_fast():
     assert time.monotonic() - t0 < 5
 
 
-def test_threads_left_running():
+def test_threads_left_running(monkeypatch):
+    # never_shuts_down (below), with each pool kept alive by this list: its idle workers stay
     pools = []
+    real_pool = ThreadPoolExecutor
 
-    def never_closes(urls, fetch, max_workers=8):
-        pool = ThreadPoolExecutor(max_workers=max_workers)
-        pools.append(pool)
-        futures = [pool.submit(fetch, url) for url in urls]
-        results, errors = [], {}
-        for url, future in zip(urls, futures):
-            error = future.exception(timeout=5)
-            results.append(None if error else future.result())
-            if error:
-                errors[url] = error
-        return results, errors
+    def kept_pool(*args, **kwargs):
+        pools.append(real_pool(*args, **kwargs))
+        return pools[-1]
+
+    monkeypatch.setitem(globals(), "ThreadPoolExecutor", kept_pool)
+    never_closes = never_shuts_down
 
     try:
         message = expect_problem(never_closes, "still running 1 s after fetch_all returned", "never shut down",
