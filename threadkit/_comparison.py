@@ -347,7 +347,7 @@ class QuizQuestion(NamedTuple):
 COURSE_QUIZ = (
     QuizQuestion(
         "map_with_a_failure",
-        "Six tasks on one worker; task 1 fails. What does the loop collect, and which tasks never ran?",
+        "Six tasks on one worker; task 1 fails, task 2 is still running. What does the loop collect, and which tasks never ran?",
         ("([0, 2, 3, 4, 5, 'TaskFailed'], []): map skips the failed task and runs the rest",
          "([0, 'TaskFailed'], []): every task still runs, only their results are lost",
          "([0, 'TaskFailed'], [3, 4, 5]): the tasks not yet started are cancelled",
