@@ -18,7 +18,7 @@ only when something is drawn or explored.
 """
 
 from . import traced
-from ._build import PythonBuild, python_build
+from ._build import BuildVerdict, PythonBuild, python_build
 from ._checking import CheckPassed, ExerciseError
 from ._kinds import (
     BLOCKED_RESULT,
@@ -74,7 +74,6 @@ from ._shared import RACE_FIGSIZE, READ, WRITE, Access, LostUpdate, Shared, draw
 from ._start import (  # notebook 00
     ideal_makespan_ms,
     check_makespan_prediction,
-    BuildVerdict,
     cpu_threads_verdict,
 )
 from ._pools import (  # notebook 01

@@ -20,7 +20,9 @@ import sys
 import sysconfig
 from typing import NamedTuple
 
-__all__ = ["PythonBuild", "python_build"]
+from ._validate import check_instance
+
+__all__ = ["PythonBuild", "python_build", "BuildVerdict"]
 
 
 class PythonBuild(NamedTuple):
@@ -64,3 +66,34 @@ def python_build():
     is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
     gil_enabled = True if is_gil_enabled is None else bool(is_gil_enabled())
     return PythonBuild(platform.python_version(), free_threaded, gil_enabled)
+
+
+class BuildVerdict(NamedTuple):
+    """What a build-dependent lesson expected on this interpreter, and what it measured.
+
+    Attributes:
+        build: ``PythonBuild.describe()`` of the interpreter judged.
+        expected: what should happen on that build (and why, in a few words).
+        measured: what was measured, in words.
+        as_expected: True when the measurement agrees with ``expected``.
+    """
+
+    build: str
+    expected: str
+    measured: str
+    as_expected: bool
+
+    def __str__(self):
+        verdict = "as expected" if self.as_expected else "NOT as expected"
+        return f"{self.build}\n  expected: {self.expected}\n  measured: {self.measured} ({verdict})"
+
+
+def check_build(build):
+    """Return ``build``, or the running interpreter's :class:`PythonBuild` when it is None.
+
+    Raises:
+        TypeError: ``build`` is neither None nor a PythonBuild.
+    """
+    if build is None:
+        return python_build()
+    return check_instance("build", build, PythonBuild, "a PythonBuild (tk.python_build()) or None")

@@ -28,7 +28,7 @@ from typing import NamedTuple, Optional
 
 from ._checking import CheckPassed, ExerciseError, call_with_timeout, fail
 from ._explore import widget_mimebundle
-from ._start import BuildVerdict, _check_build
+from ._build import BuildVerdict, check_build
 from ._validate import _describe, check_callable, check_instance, check_int, check_number
 
 __all__ = [
@@ -613,7 +613,7 @@ def counter_verdict(lost, total, build=None):
     """
     total = check_int("total", total, minimum=1)
     lost = check_int("lost", lost, minimum=0, maximum=total)
-    build = _check_build(build)
+    build = check_build(build)
     measured = f"{lost:,} of {total:,} updates lost"
     if build.threads_run_python_in_parallel:
         expected = f"updates lost: without the GIL threads really overlap (e.g. {FREE_THREADED_EXAMPLE})"

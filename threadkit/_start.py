@@ -8,13 +8,12 @@
 """
 
 import math
-from typing import NamedTuple
 
-from ._build import PythonBuild, python_build
+from ._build import BuildVerdict, check_build
 from ._checking import CheckPassed, fail
-from ._validate import check_instance, check_int, check_number
+from ._validate import check_int, check_number
 
-__all__ = ["ideal_makespan_ms", "check_makespan_prediction", "BuildVerdict", "cpu_threads_verdict"]
+__all__ = ["ideal_makespan_ms", "check_makespan_prediction", "cpu_threads_verdict"]
 
 #: How far (as a fraction) a prediction may be from the ideal makespan and still count.
 PREDICTION_TOLERANCE = 0.1
@@ -80,32 +79,6 @@ def check_makespan_prediction(predicted_ms, *, tasks, workers, delay_ms):
     )
 
 
-class BuildVerdict(NamedTuple):
-    """What a build-dependent lesson expected on this interpreter, and what it measured.
-
-    Attributes:
-        build: ``PythonBuild.describe()`` of the interpreter judged.
-        expected: what should happen on that build (and why, in a few words).
-        measured: what was measured, in words.
-        as_expected: True when the measurement agrees with ``expected``.
-    """
-
-    build: str
-    expected: str
-    measured: str
-    as_expected: bool
-
-    def __str__(self):
-        verdict = "as expected" if self.as_expected else "NOT as expected"
-        return f"{self.build}\n  expected: {self.expected}\n  measured: {self.measured} ({verdict})"
-
-
-def _check_build(build):
-    if build is None:
-        return python_build()
-    return check_instance("build", build, PythonBuild, "a PythonBuild (tk.python_build()) or None")
-
-
 def cpu_threads_verdict(cpu_ns, wall_ns, *, threads, cores, build=None):
     """Judge CPU-bound threads: did they use the cores this build allows?
 
@@ -132,7 +105,7 @@ def cpu_threads_verdict(cpu_ns, wall_ns, *, threads, cores, build=None):
     wall_ns = check_number("wall_ns", wall_ns, minimum=1)
     threads = check_int("threads", threads, minimum=1)
     cores = check_int("cores", cores, minimum=1)
-    build = _check_build(build)
+    build = check_build(build)
     used = cpu_ns / wall_ns
     measured = f"{threads} threads used {used:.1f} cores together"
     if build.threads_run_python_in_parallel and min(threads, cores) >= 2:
