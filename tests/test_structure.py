@@ -9,9 +9,8 @@ Rules (COURSE_DESIGN.md, "Notebook skeleton" and "Testing rules"):
   (all but the first notebook), a "Next" link to the one after (all but the last);
 - every relative link in a notebook's markdown resolves to an existing file;
 - a `## Summary` section containing "In this notebook we";
-- a `## Exercise` section holding a check cell (a code cell calling `tk.check_...`) that is
-  tagged `raises-exception` and stores the error (the check rejects the stub), then a hidden
-  solution cell (metadata `jupyter.source_hidden`), then a check cell that passes;
+- a `## Exercise` section (its cells, the solution on demand and the checks are tested in
+  test_learner_path.py);
 - notebooks are stored executed (every code cell has an execution count, in order), no
   cell stores an error unless it is tagged `raises-exception`, and stored outputs hold no
   local paths or memory addresses;
@@ -218,30 +217,6 @@ def test_summary(name):
     assert found, f"{name}: no '## Summary' section"
     text = "\n".join(source(c) for _, c in section_cells(cells, found[-1]))
     assert "In this notebook we" in text, f"{name}: the Summary must say 'In this notebook we:'"
-
-
-@notebook
-def test_exercise_with_check_and_hidden_solution(name):
-    cells = load(NOTEBOOKS / name)["cells"]
-    found = sections(cells, "## Exercise")
-    assert found, f"{name}: no '## Exercise' section"
-    part = section_cells(cells, found[-1])
-    code = [(i, c) for i, c in part if c["cell_type"] == "code"]
-    checks = [(i, c, CHECK_CALL.search(source(c))) for i, c in code if CHECK_CALL.search(source(c))]
-    assert checks, f"{name}: the Exercise section has no check cell (a code cell calling tk.check_...)"
-    hidden = [i for i, c in code if is_hidden(c)]
-    assert hidden, f"{name}: the Exercise section has no hidden solution cell (jupyter.source_hidden)"
-    stub_checks = [(i, c, m) for i, c, m in checks if i < hidden[0]]
-    assert stub_checks, f"{name}: no check cell before the hidden solution (the learner's check)"
-    i, stub, match = stub_checks[0]
-    assert "raises-exception" in tags(stub), (
-        f"{name}: cell {i} checks the stub; tag it raises-exception (the check must reject the stub)")
-    assert any(o["output_type"] == "error" for o in stub.get("outputs", [])), (
-        f"{name}: cell {i} should store the error the check raises for the stub")
-    passing = [j for j, c, m in checks if j >= hidden[0] and m.group(1) == match.group(1)
-               and "raises-exception" not in tags(c)]
-    assert passing, (f"{name}: no cell runs tk.{match.group(1)} on the solution (in or after the hidden "
-                     "cell, not tagged raises-exception), so CI does not prove the solution passes")
 
 
 # -- stored outputs ----------------------------------------------------------------------

@@ -19,7 +19,7 @@ only when something is drawn or explored.
 
 from . import traced
 from ._build import BuildVerdict, PythonBuild, python_build
-from ._checking import CheckPassed, ExerciseError
+from ._checking import CheckPassed, ExerciseError, confirm_refused
 from ._kinds import (
     BLOCKED_RESULT,
     CALLBACK,
@@ -200,6 +200,7 @@ __all__ = [
     # exercises
     "ExerciseError",
     "CheckPassed",
+    "confirm_refused",
     # notebook 00
     "ideal_makespan_ms",
     "check_makespan_prediction",

@@ -22,7 +22,7 @@ from concurrent.futures import CancelledError, InvalidStateError
 from concurrent.futures import Future as _StdFuture
 
 from . import _checking, _kinds
-from ._checking import CheckPassed, call_with_timeout, fail, leftover_threads
+from ._checking import CheckPassed, call_with_timeout, fail, leftover_threads, grader
 from ._recording import span
 from ._traced import Thread
 from ._validate import check_callable, check_number, check_str
@@ -240,6 +240,7 @@ def _describe_value(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+@grader
 def check_callback_future(fn, timeout=2.0):
     """Check the exercise: ``fn(url)`` must turn :func:`start_download` into a Future.
 

@@ -173,3 +173,83 @@ def leftover_threads(before, grace=LEFTOVER_GRACE):
         except (RuntimeError, AssertionError):  # e.g. a dummy thread, which cannot be joined
             pass
     return sorted(t.name for t in extra if t.is_alive())
+
+
+# -- outcomes of the graders, for the collapsed cell that follows an exercise's check ------
+#: Last outcome of each grader, by its name: a CheckPassed or the ExerciseError it raised.
+_OUTCOMES = {}
+
+
+def grader(check):
+    """Decorate an exercise grader (a ``check_*`` function) so its last outcome is kept.
+
+    The wrapped grader behaves exactly as before; :func:`confirm_refused` reads
+    the kept outcome.
+
+    Args:
+        check: the grader, a callable that returns a CheckPassed or raises ExerciseError.
+
+    Returns:
+        the wrapped grader (same name and docstring).
+
+    Raises:
+        TypeError: ``check`` is not callable.
+    """
+    import functools
+
+    check_callable("check", check)
+
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        _OUTCOMES.pop(check.__name__, None)
+        try:
+            passed = check(*args, **kwargs)
+        except ExerciseError as exc:
+            _OUTCOMES[check.__name__] = exc
+            raise
+        _OUTCOMES[check.__name__] = passed
+        return passed
+
+    wrapper.is_grader = True
+    return wrapper
+
+
+def confirm_refused(check, *reasons):
+    """Print one line about the last run of the grader ``check`` (the cell above).
+
+    The cell after an exercise's check runs this.  Under nbval the exercise
+    holds its starting code, so the check must have refused it, for each of
+    ``reasons``: it then prints ``"checked: the starting code is refused: ..."``,
+    and the stored output proves that.  After a learner's own answer it prints
+    whether that answer passed instead (and nbval's comparison would fail).
+
+    Args:
+        check: a grader such as ``tk.check_fetch_all``.
+        reasons: one or more phrases that the refusal must contain.
+
+    Returns:
+        None (the line is printed).
+
+    Raises:
+        TypeError: ``check`` is not a grader, or a reason is not a str.
+        ValueError: no reason given.
+        RuntimeError: ``check`` has not run yet in this kernel.
+    """
+    if not getattr(check, "is_grader", False):
+        raise TypeError(f"check must be an exercise grader such as tk.check_fetch_all, got {check!r}")
+    if not reasons:
+        raise ValueError("give at least one reason: a phrase the refusal must contain, e.g. 'too slow'")
+    for reason in reasons:
+        check_str("each reason", reason)
+    name = check.__name__
+    if name not in _OUTCOMES:
+        raise RuntimeError(f"{name} has not run yet: run the check cell above first")
+    outcome = _OUTCOMES[name]
+    if not isinstance(outcome, ExerciseError):
+        print(f"your answer passed {name}: well done")
+        return
+    missing = [r for r in reasons if r not in str(outcome)]
+    if missing:
+        print(f"{name} refused your answer: read its message above")
+        return
+    print(f"checked: the starting code is refused: {'; '.join(reasons)}")

@@ -22,7 +22,7 @@ import time
 import tokenize
 from typing import Any, NamedTuple
 
-from ._checking import CheckPassed, ExerciseError, call_with_timeout, fail, leftover_threads
+from ._checking import CheckPassed, ExerciseError, call_with_timeout, fail, leftover_threads, grader
 from ._explore import widget_mimebundle
 from ._validate import _describe, check_callable, check_instance, check_int, check_str
 from ._workloads import TaskFailed
@@ -605,6 +605,7 @@ _EXERCISE_TIMEOUT = 10.0
 _EXERCISE_SPEED_SHARE = 0.9
 
 
+@grader
 def check_as_they_come(fn):
     """Check the exercise: ``fn(jobs, workers)`` returns results as they complete.
 

@@ -15,7 +15,7 @@ lesson, so it lives in the notebook, not here.
 import threading
 import time
 
-from ._checking import DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, call_with_timeout
+from ._checking import DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, call_with_timeout, grader
 from ._validate import _describe, check_callable, check_int, check_number, check_str
 
 __all__ = ["FetchError", "FakeWeb", "check_fetch_all"]
@@ -214,6 +214,7 @@ def _short(value):
     return text if len(text) <= 50 else text[:47] + "..."
 
 
+@grader
 def check_fetch_all(fetch_all, *, timeout=DEFAULT_CHECK_TIMEOUT):
     """Check the exercise ``fetch_all(urls, fetch, max_workers=8) -> (results, errors)``.
 

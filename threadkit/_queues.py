@@ -21,7 +21,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ._checking import DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, call_with_timeout
+from ._checking import DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, call_with_timeout, grader
 from ._validate import _describe, check_callable, check_choice, check_int, check_number, check_str
 from ._workloads import TaskFailed
 
@@ -275,6 +275,7 @@ def _raise(problems, hint, cause=None):
     raise ExerciseError("\n".join(lines)) from cause
 
 
+@grader
 def check_pipeline(run_stage, *, timeout=DEFAULT_CHECK_TIMEOUT):
     """Check the exercise ``run_stage(inbox, outbox, process, workers) -> None``.
 

@@ -26,7 +26,7 @@ import threading
 import time
 from typing import NamedTuple, Optional
 
-from ._checking import CheckPassed, ExerciseError, call_with_timeout, fail
+from ._checking import CheckPassed, ExerciseError, call_with_timeout, fail, grader
 from ._explore import widget_mimebundle
 from ._build import BuildVerdict, check_build
 from ._validate import _describe, check_callable, check_instance, check_int, check_number
@@ -732,6 +732,7 @@ _PHASE_TIMEOUT = 10.0
 _SINGLE_THREAD_TIMEOUT = 2.0
 
 
+@grader
 def check_account(account_class):
     """Check the exercise's thread-safe ``Account`` class.
 

@@ -10,7 +10,7 @@
 import math
 
 from ._build import BuildVerdict, check_build
-from ._checking import CheckPassed, fail
+from ._checking import CheckPassed, fail, grader
 from ._validate import check_int, check_number
 
 __all__ = ["ideal_makespan_ms", "check_makespan_prediction", "cpu_threads_verdict"]
@@ -49,6 +49,7 @@ def ideal_makespan_ms(tasks, workers, delay_ms):
     return math.ceil(tasks / workers) * delay_ms
 
 
+@grader
 def check_makespan_prediction(predicted_ms, *, tasks, workers, delay_ms):
     """Check a predicted makespan (in ms) against the ideal one.
 
