@@ -143,6 +143,7 @@ class LabServer:
     def start(self) -> None:
         self.root.mkdir()
         shutil.copytree(NOTEBOOKS, self.root / "notebooks")
+        shutil.copytree(ROOT / "solutions", self.root / "solutions")  # for the exercises' %load
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(self.command(), cwd=self.root, env=self.env, stdout=log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

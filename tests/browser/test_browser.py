@@ -14,7 +14,13 @@ check:
   the page (tests/test_lab.py also checks that `jupyter labextension list` lists it): no
   `VBox(children=...` text, no "Error displaying widget"; and in every explorer (an output with a slider and a figure), moving the first
   slider one step with the keyboard redraws the figure (`src` of its image changes);
-- a screenshot lands in test-artifacts/screenshots/<notebook>.png, timings in
+- the learner's path (issue 15): on opening, every collapsed check cell (metadata
+  `jupyter.source_hidden`) shows as collapsed; an answer typed into the exercise cell is
+  still there after Run All (the saved notebook holds it); uncommenting the cell's
+  `# %load ../solutions/...` line and running the cell brings in the solution, which then
+  passes the notebook's check;
+- a screenshot lands in test-artifacts/screenshots/<notebook>.png (and
+  <notebook>-collapsed.png, <notebook>-solution.png), timings in
   test-artifacts/browser-timings.json.
 
 The kernel session is deleted after each notebook. conftest.py explains skip/fail rules
@@ -66,6 +72,11 @@ OUTPUT_TEXT_JS = """(panel) => [...document.querySelectorAll(panel + ' .jp-Outpu
     .map(o => o.innerText || '')"""
 EXPLORER = f"{PANEL} .jp-OutputArea-output:has(.widget-slider .noUi-handle):has(.widget-output img)"
 NUMBERED = re.compile(r"^\[(\d+)\]:$")
+LOAD_LINE = re.compile(r"^# (%load \.\./solutions/\S+\.py)\s*$", re.M)
+#: Typed into the exercise cell before Run All; the saved notebook must still hold it.
+LEARNER_MARK = "# my own attempt: Run All must keep this line"
+COLLAPSED = ".jp-InputPlaceholder"  # what JupyterLab shows for a collapsed cell input
+CELL = f"{PANEL} .jp-Notebook .jp-Cell"
 
 
 def load_timings() -> dict:
@@ -85,6 +96,22 @@ def save_timing(name: str, timing: dict) -> None:
 def code_cells_to_run(notebook: Path) -> list[dict]:
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     return [c for c in cells if c["cell_type"] == "code"]
+
+
+def exercise(notebook: Path) -> tuple[int, str, list[int]] | None:
+    """(cell index, its uncommented %load line, indices of the two code cells after it), or None."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    for i, cell in enumerate(cells):
+        match = LOAD_LINE.search("".join(cell["source"])) if cell["cell_type"] == "code" else None
+        if match:
+            after = [j for j in range(i + 1, len(cells)) if cells[j]["cell_type"] == "code"][:2]
+            return i, match.group(1), after
+    return None
+
+
+def hidden_count(notebook: Path) -> int:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return sum(bool(c.get("metadata", {}).get("jupyter", {}).get("source_hidden")) for c in cells)
 
 
 def has_widgets(notebook: Path) -> bool:
@@ -210,6 +237,49 @@ class NotebookPage:
     def output_texts(self) -> list[str]:
         return self.page.evaluate(OUTPUT_TEXT_JS, PANEL)
 
+    def set_cell_text(self, index: int, text: str) -> None:
+        """Replace the code of cell ``index`` (0-based, all cells) as a learner would type it."""
+        editor = self.page.locator(CELL).nth(index).locator(".cm-content")
+        editor.scroll_into_view_if_needed()
+        editor.click()
+        self.page.keyboard.press("ControlOrMeta+a")
+        self.page.keyboard.insert_text(text)  # no auto-indent or auto-closed brackets
+
+    def cell_text(self, index: int) -> str:
+        return self.page.locator(CELL).nth(index).locator(".cm-content").inner_text()
+
+    def run_cell(self, index: int, timeout: float = 120) -> None:
+        """Select cell ``index`` and run it (Shift+Enter); wait for its new prompt number."""
+        prompt = self.page.locator(CELL).nth(index).locator(".jp-InputArea-prompt")
+        before = prompt.inner_text().strip()
+        self.page.locator(CELL).nth(index).locator(".cm-content").click()
+        self.page.keyboard.press("Shift+Enter")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = prompt.inner_text().strip()
+            if NUMBERED.match(now) and now != before and self.state()["status"] == "Idle":
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{self.name}: cell {index} did not finish within {timeout:.0f} s")
+
+    def load_solution(self, index: int, load: str, check: int) -> list[str]:
+        """Uncomment the exercise's %load line, run it, run the solution and its check."""
+        self.set_cell_text(index, load)
+        self.run_cell(index)  # %load replaces the cell's code with the file's
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(self.cell_text(index).splitlines()) < 2:
+            time.sleep(0.2)
+        text = self.cell_text(index)
+        if load not in text or len(text.splitlines()) < 2:
+            return [f"%load did not bring in the solution: the cell holds {text[:200]!r}"]
+        self.run_cell(index)   # define the solution
+        self.run_cell(check)   # and check it
+        output = self.page.locator(CELL).nth(check).locator(".jp-OutputArea-output").all_inner_texts()
+        shown = " ".join(output)
+        if not shown.strip() or any(bad in shown for bad in ("Traceback", "Not yet", "ExerciseError")):
+            return [f"the loaded solution did not pass the check: {shown[:300]!r}"]
+        return []
+
     def move_sliders(self) -> tuple[list[str], list[float]]:
         """In each explorer, step its first slider; the figure must be redrawn."""
         problems, latencies = [], []
@@ -271,6 +341,17 @@ def test_notebook_runs_in_jupyterlab(name, lab, browser, artifacts_dir):
             nb.menu("View", "filebrowser:toggle-main")
         except Exception:
             pass
+        task = exercise(notebook)
+        shown = page.locator(f"{CELL} {COLLAPSED}").count()
+        if shown != hidden_count(notebook):
+            problems.append(f"{shown} cells show as collapsed, the notebook has {hidden_count(notebook)} "
+                            "(metadata jupyter.source_hidden)")
+        if task:
+            index, load, _ = task
+            page.locator(CELL).nth(index).scroll_into_view_if_needed()
+            page.screenshot(path=str(artifacts_dir / f"{Path(name).stem}-collapsed.png"), timeout=30000)
+            starting = nb.cell_text(index)
+            nb.set_cell_text(index, LEARNER_MARK + "\n" + starting)
         t1 = time.perf_counter()
         timing["run_all_attempts"] = nb.run_all()
         problems += nb.wait_finished(cells, RUN_TIMEOUT)
@@ -282,6 +363,11 @@ def test_notebook_runs_in_jupyterlab(name, lab, browser, artifacts_dir):
                 if output["output_type"] == "error" and "raises-exception" not in tags(cell):
                     problems.append(f"code cell {index} raised {output['ename']}: {output['evalue'][:300]}"
                                     f"{failing_line(output)}")
+
+        if task:
+            kept = "".join(saved["cells"][task[0]]["source"])
+            if not kept.startswith(LEARNER_MARK):
+                problems.append(f"Run All replaced the learner's exercise code: cell {task[0]} now holds {kept[:200]!r}")
 
         texts = nb.output_texts()
         for text in texts:
@@ -306,6 +392,12 @@ def test_notebook_runs_in_jupyterlab(name, lab, browser, artifacts_dir):
             timing["sliders_s"] = round(time.perf_counter() - t2, 1)
             if "tk.explore(" in notebook.read_text(encoding="utf-8") and page.locator(EXPLORER).count() == 0:
                 problems.append("the notebook calls tk.explore but no slider with a figure was rendered")
+
+        if task and not problems:
+            t3 = time.perf_counter()
+            problems += nb.load_solution(task[0], task[1], task[2][0])
+            timing["load_solution_s"] = round(time.perf_counter() - t3, 1)
+            page.screenshot(path=str(artifacts_dir / f"{Path(name).stem}-solution.png"), timeout=30000)
 
         if page_errors:
             problems.append("uncaught JavaScript exceptions on the page:\n    " + "\n    ".join(page_errors))
