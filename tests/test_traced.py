@@ -1164,3 +1164,27 @@ def test_two_cpu_bound_threads_share_one_cpu_under_the_gil():
     # With the GIL at most one of them computes at a time: together they used no
     # more CPU than the wall time they spanned (15% margin for clock granularity).
     assert a.cpu_ns + b.cpu_ns <= 1.15 * window
+
+
+def burn_cpu(seconds):
+    """Busy-loop for ``seconds`` of this thread's CPU time."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def test_a_pool_task_is_charged_its_own_cpu_time_not_a_callbacks():
+    # A pool task reads the CPU clock once, at its end, and subtracts the worker's mark
+    # (the end of its previous task or traced callback): a callback's CPU time, spent
+    # in the same worker between two tasks, must not be charged to the next task.
+    with tk.recording() as rec:
+        with traced.ThreadPoolExecutor(max_workers=1) as pool:
+            first = pool.submit(burn_cpu, 0.05)
+            first.add_done_callback(lambda f: burn_cpu(0.08))
+            first.result(timeout=10)
+            second = pool.submit(time.sleep, 0.02)
+            second.result(timeout=10)
+    runs = [sp for sp in rec.spans if sp.kind == tk.RUN]
+    assert [sp.label for sp in runs] == ["burn_cpu #1", "sleep #2"]
+    assert 0.045e9 <= runs[0].cpu_ns < 0.075e9, runs[0].cpu_ns
+    assert runs[1].cpu_ns < 0.01e9, f"the callback's 80 ms were charged to the next task: {runs[1].cpu_ns} ns"

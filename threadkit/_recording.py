@@ -40,7 +40,9 @@ class Span(NamedTuple):
 
     Times are nanoseconds from the start of the recording.  ``cpu_ns`` is the
     CPU time the thread used during the span (``time.thread_time_ns``), or
-    ``None`` when it was not measured (only running spans measure it).
+    ``None`` when it was not measured (only running spans measure it).  A traced
+    pool's task also counts the pool's own few microseconds before it started
+    (see ``_pool_task`` in ``_traced.py``).
     """
 
     lane: int
@@ -189,7 +191,7 @@ class _SeenThread:
     Names are read when the recording is read (a thread may rename itself).
     """
 
-    __slots__ = ("thread", "name", "ident", "is_main", "first_ns", "spans", "instants", "links")
+    __slots__ = ("thread", "name", "ident", "is_main", "first_ns", "spans", "instants", "links", "cpu_mark")
 
     def __init__(self, thread, name, ident, is_main, first_ns):
         self.thread = thread
@@ -201,6 +203,11 @@ class _SeenThread:
         self.instants = []  # kind, label, t, ...
         # Hand-offs received by this thread: kind, label, error, from_seen, from_kind, from_t, to_kind, to_t, ...
         self.links = []
+        # This thread's CPU clock (``thread_time_ns``) when its last pool task ended or its
+        # last traced callback returned, else when it joined the recording: a traced pool's
+        # task reads the clock once, at its end, and charges the difference (made in the
+        # registering thread, so it is that thread's clock).
+        self.cpu_mark = thread_time_ns()
 
     def current_name(self):
         return self.thread.name if self.thread is not None else self.name

@@ -144,6 +144,7 @@ def callback(fn, label=None):
             return fn(*args, **kwargs)
         finally:
             rec._add_span(_kinds.CALLBACK, label, t0)
+            rec._seen_here().cpu_mark = thread_time_ns()  # not charged to the next pool task
 
     recorded_callback.__wrapped__ = fn
     recorded_callback.__name__ = getattr(fn, "__name__", "callback")
@@ -161,6 +162,7 @@ def _bound_callback(fn, rec):
             return fn(*args, **kwargs)
         finally:
             rec._add_span(_kinds.CALLBACK, label, t0)
+            rec._seen_here().cpu_mark = thread_time_ns()  # not charged to the next pool task
 
     recorded_callback.__wrapped__ = fn
     recorded_callback.__name__ = getattr(fn, "__name__", "callback")
@@ -350,6 +352,12 @@ def _pool_task(rec, origin, t_submit, fn, /, *args, **kwargs):
     completes the future, so whoever the future wakes finds it.  A failure is
     registered with the recording, to be reported if nobody retrieves it.
     (This runs once per task, so it stays lean.)
+
+    The task's CPU time reads the thread's CPU clock once, when the task ends,
+    and subtracts the worker's ``cpu_mark`` (the end of its previous task or
+    traced callback): it includes the pool's own few microseconds between two
+    tasks, and saves a clock read, a system call (0.7 us on the course's VM,
+    a fifth of what recording adds to a small task).
     """
     local = rec._local
     try:
@@ -358,21 +366,23 @@ def _pool_task(rec, origin, t_submit, fn, /, *args, **kwargs):
         add_span, add_instant = rec._appenders()
         seen = local.seen
     label = origin.label
-    c0 = thread_time_ns()
+    c0 = seen.cpu_mark
     t0 = perf_counter_ns()
     try:
         result = fn(*args, **kwargs)
     except BaseException as exc:
         t1 = perf_counter_ns()
+        seen.cpu_mark = c1 = thread_time_ns()
         # Two spans in one go: queued (submit to start), then running.
-        add_span((_QUEUED, label, t_submit, t0, None, _RUN, label, t0, t1, thread_time_ns() - c0))
+        add_span((_QUEUED, label, t_submit, t0, None, _RUN, label, t0, t1, c1 - c0))
         add_instant((_EXCEPTION, label, t1))
         origin.kind, origin.t, origin.error = _EXCEPTION, t1, type(exc).__name__
         origin.seen = seen  # (last: a set seen marks the origin as produced)
         rec._failures.append(origin)
         raise
     t1 = perf_counter_ns()
-    add_span((_QUEUED, label, t_submit, t0, None, _RUN, label, t0, t1, thread_time_ns() - c0))
+    seen.cpu_mark = c1 = thread_time_ns()
+    add_span((_QUEUED, label, t_submit, t0, None, _RUN, label, t0, t1, c1 - c0))
     add_instant((_SET_RESULT, label, t1))
     origin.kind, origin.t, origin.error = _SET_RESULT, t1, None
     origin.seen = seen
