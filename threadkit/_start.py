@@ -8,6 +8,7 @@
 """
 
 import math
+import numbers
 
 from ._build import BuildVerdict, check_build
 from ._checking import CheckPassed, fail, grader
@@ -53,6 +54,11 @@ def ideal_makespan_ms(tasks, workers, delay_ms):
 def check_makespan_prediction(predicted_ms, *, tasks, workers, delay_ms):
     """Check a predicted makespan (in ms) against the ideal one.
 
+    A prediction within 10 % of the ideal passes.  A wrong one is refused with
+    what it most likely counted instead: the right time in seconds, the
+    sequential time, one round only, the full rounds without the leftover
+    tasks, or an even split as if a task could run on several workers.
+
     Args:
         predicted_ms: the learner's prediction, a number of milliseconds.
         tasks, workers, delay_ms: the scenario, as for :func:`ideal_makespan_ms`.
@@ -61,23 +67,48 @@ def check_makespan_prediction(predicted_ms, *, tasks, workers, delay_ms):
         CheckPassed: a one-line confirmation.
 
     Raises:
-        ExerciseError: the prediction is missing or more than 10 % off, with a hint.
+        ExerciseError: the prediction is missing, not a finite number of
+            milliseconds (0 or more), or more than 10 % off; with a hint.
         TypeError, ValueError: the scenario arguments are invalid.
     """
     ideal = ideal_makespan_ms(tasks, workers, delay_ms)
-    if predicted_ms is None or isinstance(predicted_ms, bool) or not isinstance(predicted_ms, (int, float)):
-        fail([f"predicted_ms should be a number of milliseconds, got {predicted_ms!r}."],
-             "count how many rounds of tasks the workers need.")
-    sequential = tasks * delay_ms
-    if abs(predicted_ms - ideal) > PREDICTION_TOLERANCE * max(ideal, 1):
-        problems = [f"{predicted_ms:g} ms is not what {workers} workers need for {tasks} tasks of {delay_ms:g} ms."]
-        if abs(predicted_ms - sequential) <= PREDICTION_TOLERANCE * max(sequential, 1):
-            problems.append("That is the sequential time: the workers run tasks at the same time.")
-        fail(problems, f"{workers} workers finish {workers} tasks per round; how many rounds are there?")
-    return CheckPassed(
-        f"Correct: ceil({tasks} / {workers}) = {math.ceil(tasks / workers)} rounds x {delay_ms:g} ms "
-        f"= {ideal:g} ms (plus a few ms of overhead in a real run)."
-    )
+    delay_ms = float(delay_ms)
+    rounds = math.ceil(tasks / workers)
+    hint = (f"{workers} workers run at most {workers} tasks at the same time; "
+            f"how many rounds do {tasks} tasks need, and how long is one round?")
+    if isinstance(predicted_ms, bool) or not isinstance(predicted_ms, numbers.Real):
+        fail([f"predicted_ms should be a number of milliseconds, got {predicted_ms!r}."], hint)
+    value = float(predicted_ms)
+    if not math.isfinite(value) or value < 0:
+        fail([f"predicted_ms should be a number of milliseconds, 0 or more, got {predicted_ms!r}."], hint)
+    if abs(value - ideal) <= PREDICTION_TOLERANCE * max(ideal, 1):
+        return CheckPassed(
+            f"Correct: ceil({tasks} / {workers}) = {rounds} rounds x {delay_ms:g} ms "
+            f"= {ideal:g} ms (plus a few ms of overhead in a real run)."
+        )
+    left = tasks % workers
+    # what a wrong answer most likely counted, first match wins
+    mistakes = [
+        (value * 1000, ideal, "That is the right answer in seconds: predicted_ms is in milliseconds."),
+        (value, tasks * delay_ms,
+         "That is the sequential time, one task after another: the workers run tasks at the same time."),
+        (value, delay_ms if rounds > 1 else None,
+         f"That is one round: {workers} workers run only {workers} tasks at a time, "
+         f"so {tasks} tasks do not fit in one round."),
+        (value, (tasks // workers) * delay_ms if left else None,
+         f"That counts the full rounds only: the {left} task(s) left over need a round of their own."),
+        (value, tasks / workers * delay_ms if left else None,
+         "That splits the work evenly, as if a task could be shared by several workers: "
+         "each task runs whole on one worker, so the last round lasts a full task."),
+    ]
+    problems = [f"{value:g} ms is not what {workers} workers need for {tasks} tasks of {delay_ms:g} ms."]
+    problems += [why for got, counted, why in mistakes if counted is not None and _same(got, counted)][:1]
+    fail(problems, hint)
+
+
+def _same(got, counted):
+    """Whether a prediction equals a wrong count (up to rounding: 1 %, at least 0.5 ms)."""
+    return abs(got - counted) <= max(0.01 * counted, 0.5)
 
 
 def cpu_threads_verdict(cpu_ns, wall_ns, *, threads, cores, build=None):
