@@ -94,6 +94,8 @@ def make_stage(*, on_error="exc", repeat=1, repass_stop=True, final_stops=1, joi
             try:
                 result = process_ref[0](pair_or_item(index, item))
             except Exception as exc:
+                if on_error == "skip":  # swallowed: logged, say, but never passed on
+                    continue
                 result = {"exc": exc, "none": None, "text": str(exc), "new": RuntimeError(str(exc))}[on_error]
             outbox_ref[0].put((index, result))
 
@@ -291,6 +293,12 @@ def test_stub_is_rejected():
 def test_lost_errors_are_reported():
     message = rejected(make_stage(on_error="none"))
     assert "lost error" in message and "index 3" in message
+
+
+def test_swallowed_errors_are_reported_as_lost_errors():
+    message = rejected(make_stage(on_error="skip"))
+    assert "lost errors" in message and "3, 11, 16" in message and "not be swallowed" in message
+    assert "lost results" not in message and "except Exception as exc" in message  # the hint
 
 
 def test_error_text_instead_of_exception_is_reported():

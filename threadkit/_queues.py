@@ -445,7 +445,10 @@ def _outbox_problems(results, process):
         seen.setdefault(index, []).append(value)
     lost = [i for i in range(CHECK_ITEMS) if i not in seen]
     twice = [i for i, values in sorted(seen.items()) if len(values) > 1]
-    if lost:
+    if lost and set(lost) <= set(CHECK_FAILING):  # exactly the failing items are missing: errors swallowed
+        problems.append(f"lost errors: outbox has no pair for index(es) {', '.join(map(str, lost))}, the items whose "
+                        "process raised: an error must travel on as (index, exc), not be swallowed.")
+    elif lost:
         problems.append(f"lost results: outbox has no pair for {len(lost)} index(es), e.g. index {lost[0]}.")
     if twice:
         problems.append(f"{len(twice)} index(es) appear more than once on outbox, e.g. index {twice[0]} "
@@ -500,7 +503,8 @@ def _usage_problems(process, left_in_inbox):
     threads = process.threads
     callers = [t for t in threads if t.name == "threadkit-check"]
     if callers:
-        problems.append("process ran in the thread that called run_stage: run it in worker threads.")
+        problems.append("process ran in the thread that called run_stage, one item at a time: run it in "
+                        "`workers` worker threads.")
     if len(threads) > CHECK_WORKERS:
         problems.append(f"process ran in {len(threads)} different threads; use exactly workers="
                         f"{CHECK_WORKERS} threads, each handling many items.")
