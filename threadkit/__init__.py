@@ -101,10 +101,7 @@ from ._queues import (  # notebook 03
     check_pipeline,
 )
 from ._callbacks import (  # notebook 04
-    DownloadError,
-    FAKE_WEB,
-    start_download,
-    check_callback_future,
+    check_first_success,
     threads_inherit_context,
     new_thread_sees,
 )
@@ -228,10 +225,7 @@ __all__ = [
     "handoff_round_trip_us",
     "check_pipeline",
     # notebook 04
-    "DownloadError",
-    "FAKE_WEB",
-    "start_download",
-    "check_callback_future",
+    "check_first_success",
     "threads_inherit_context",
     "new_thread_sees",
     # notebook 05

@@ -1,0 +1,364 @@
+"""The exercise of 04_callbacks: ``first_success(futures)`` and its grader ``tk.check_first_success``.
+
+The grader must pass the solution (solutions/04_first_success.py), refuse the
+starting code of the notebook's exercise cell, and refuse typical wrong answers,
+each with the explanation that fits.
+"""
+
+import logging
+import threading
+import time
+from concurrent.futures import CancelledError, Future, as_completed
+
+import pytest
+
+import threadkit as tk
+from exercise_support import assert_refused, solution, stub
+
+NAME = "first_success"
+FAST = 0.3  # seconds the grader waits for a Future; wrong answers that hang fail this fast
+
+
+def check(fn, **kwargs):
+    return tk.check_first_success(fn, **kwargs)
+
+
+# -- typical wrong answers ---------------------------------------------------------------
+def _group(errors):
+    return ExceptionGroup("every future failed", errors)
+
+
+def first_to_finish(futures):
+    """Takes whatever finishes first, a failure too (it should wait for the first *success*)."""
+    outcome, lock = Future(), threading.Lock()
+
+    def on_done(future):
+        with lock:
+            if outcome.done():
+                return
+            if future.cancelled():
+                outcome.set_exception(CancelledError())
+            elif future.exception() is not None:
+                outcome.set_exception(future.exception())
+            else:
+                outcome.set_result(future.result())
+
+    for future in futures:
+        future.add_done_callback(on_done)
+    return outcome
+
+
+def every_success_sets(futures):
+    """Sets the result on every success: the second set_result raises InvalidStateError in a callback."""
+    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
+
+    def on_done(future):
+        with lock:
+            if not future.cancelled() and future.exception() is None:
+                outcome.set_result(future.result())
+            else:
+                errors.append(CancelledError() if future.cancelled() else future.exception())
+                if len(errors) == len(futures):
+                    outcome.set_exception(_group(errors))
+
+    for future in futures:
+        future.add_done_callback(on_done)
+    return outcome
+
+
+def hangs_when_all_fail(futures):
+    """Only ever sets a result: when every future fails, the Future never completes."""
+    outcome, lock = Future(), threading.Lock()
+
+    def on_done(future):
+        with lock:
+            if not outcome.done() and not future.cancelled() and future.exception() is None:
+                outcome.set_result(future.result())
+
+    for future in futures:
+        future.add_done_callback(on_done)
+    return outcome
+
+
+def exception_before_cancelled(futures):
+    """Calls exception() without checking cancelled(): the callback of the cancelled future dies."""
+    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
+
+    def on_done(future):
+        error = future.exception()  # CancelledError on a cancelled future
+        with lock:
+            if outcome.done():
+                return
+            if error is None:
+                outcome.set_result(future.result())
+            else:
+                errors.append(error)
+                if len(errors) == len(futures):
+                    outcome.set_exception(_group(errors))
+
+    for future in futures:
+        future.add_done_callback(on_done)
+    return outcome
+
+
+def skips_cancelled(futures):
+    """Counts a cancelled future as failed but keeps no error for it."""
+    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
+    failed = [0]
+
+    def on_done(future):
+        with lock:
+            if outcome.done():
+                return
+            if not future.cancelled() and future.exception() is None:
+                outcome.set_result(future.result())
+                return
+            failed[0] += 1
+            if not future.cancelled():
+                errors.append(future.exception())
+            if failed[0] == len(futures):
+                outcome.set_exception(_group(errors))
+
+    for future in futures:
+        future.add_done_callback(on_done)
+    return outcome
+
+
+def last_error_only(futures):
+    """Raises the last error instead of a group of all of them."""
+    futures, outcome, count, lock = list(futures), Future(), [0], threading.Lock()
+
+    def on_done(future):
+        with lock:
+            if outcome.done():
+                return
+            error = CancelledError() if future.cancelled() else future.exception()
+            if error is None:
+                outcome.set_result(future.result())
+                return
+            count[0] += 1
+            if count[0] == len(futures):
+                outcome.set_exception(error)
+
+    for future in futures:
+        future.add_done_callback(on_done)
+    return outcome
+
+
+def no_lock(futures):
+    """Right in a single thread; without a lock, callbacks finishing together both complete the Future."""
+    futures, outcome, errors = list(futures), Future(), []
+    outcome.set_running_or_notify_cancel()
+
+    def on_done(future):
+        error = CancelledError() if future.cancelled() else future.exception()
+        if outcome.done():  # check ...
+            return
+        if error is None:
+            outcome.set_result(future.result())  # ... then act: another callback may have set it meanwhile
+        else:
+            errors.append(error)
+            if len(errors) == len(futures):
+                outcome.set_exception(_group(errors))
+
+    for future in futures:
+        future.add_done_callback(on_done)
+    return outcome
+
+
+def cancellable(futures):
+    """Right, but the Future stays pending: the caller's cancel() makes the later set_result fail."""
+    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
+    decided = [False]
+
+    def on_done(future):
+        error = CancelledError() if future.cancelled() else future.exception()
+        with lock:
+            if decided[0]:
+                return
+            if error is None:
+                decided[0] = True
+                outcome.set_result(future.result())
+            else:
+                errors.append(error)
+                if len(errors) == len(futures):
+                    decided[0] = True
+                    outcome.set_exception(_group(errors))
+
+    for future in futures:
+        future.add_done_callback(on_done)
+    return outcome
+
+
+def forgets_to_return(futures):
+    """Attaches the callbacks, but returns nothing."""
+    outcome = Future()
+    for future in futures:
+        future.add_done_callback(lambda f: outcome.done() or outcome.set_result(f.result()))
+
+
+def returns_the_value(futures):
+    """Waits for the first success and returns its value itself, not a Future."""
+    for future in futures:
+        if not future.cancelled() and future.exception(timeout=5) is None:
+            return future.result()
+    return None
+
+
+def returns_an_input(futures):
+    return futures[0]
+
+
+def done_at_once(futures):
+    outcome = Future()
+    outcome.set_result(None)
+    return outcome
+
+
+def waits_in_a_thread(futures):
+    """Returns at once, but a thread of its own waits for the futures (no callbacks)."""
+    outcome = Future()
+
+    def wait():
+        for future in futures:
+            if not future.cancelled() and future.exception(timeout=5) is None:
+                outcome.set_result(future.result())
+                return
+
+    threading.Thread(target=wait, name="my waiter").start()
+    return outcome
+
+
+def callback_waits(futures):
+    """A callback that blocks the thread that runs it."""
+    outcome = Future()
+    for future in futures:
+        future.add_done_callback(lambda f: time.sleep(1.5))
+    return outcome
+
+
+def not_written_yet(futures):
+    raise NotImplementedError("write first_success")
+
+
+# -- the solution and the starting code -------------------------------------------------------
+def test_the_solution_passes():
+    passed = check(solution("04")[NAME])
+    assert isinstance(passed, tk.CheckPassed) and passed.startswith("Correct: first_success")
+
+
+def test_the_solution_passes_every_time_without_leaving_threads():
+    fn = solution("04")[NAME]
+    before = set(threading.enumerate())
+    for _ in range(5):
+        check(fn)
+    time.sleep(0.05)
+    assert {t for t in threading.enumerate() if t.is_alive()} <= before
+
+
+def test_the_solution_works_with_a_real_pool():
+    from concurrent.futures import ThreadPoolExecutor
+
+    fn = solution("04")[NAME]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(tk.flaky_task, i, fail=(i < 2), delay=0.01 * (i + 1)) for i in range(3)]
+        assert fn(futures).result(timeout=5) == 2
+        failing = [pool.submit(tk.flaky_task, i, fail=True, delay=0.01) for i in range(3)]
+        group = fn(failing).exception(timeout=5)
+    assert isinstance(group, ExceptionGroup) and len(group.exceptions) == 3
+
+
+def test_the_starting_code_is_refused_because_it_waits():
+    starting_code = stub("04", NAME)
+    starting_code.__globals__["as_completed"] = as_completed  # imported by the notebook, not by the solution
+    message = assert_refused(tk.check_first_success, starting_code, "did not return within 1 s", "waits for them")
+    assert "add_done_callback" in message
+
+
+# -- wrong answers, each refused with its explanation ----------------------------------------
+@pytest.mark.parametrize(
+    "answer, phrases",
+    [
+        (first_to_finish, ["as soon as futures[0] failed", "the first *success* wins"]),
+        (every_success_sets, ["completed twice", "InvalidStateError"]),
+        (hangs_when_all_fail, ["never completed although all 4 futures had failed", "ExceptionGroup"]),
+        (exception_before_cancelled, ["on a cancelled future", "Check future.cancelled() first"]),
+        (skips_cancelled, ["lacks the one of futures[1] (cancelled: use a CancelledError())"]),
+        (last_error_only, ["raised TimeoutError: futures[3] timed out, not an ExceptionGroup"]),
+        (no_lock, ["at the same moment, in 4 threads, more than one callback completed your Future",
+                   "hold one Lock from the check to the set"]),
+        (cancellable, ["cancel() on your Future succeeded", "set_running_or_notify_cancel()"]),
+        (forgets_to_return, ["forgets_to_return(futures) returned None, not a concurrent.futures.Future"]),
+        (returns_an_input, ["returned one of the futures it was given"]),
+        (done_at_once, ["returned a Future that was already done"]),
+        (waits_in_a_thread, ["started threads of its own (my waiter)"]),
+        (callback_waits, ["a callback did not return within 0.3 s in worker-0", "must not wait"]),
+        (not_written_yet, ["raised NotImplementedError: write first_success"]),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_wrong_answers_are_refused_with_an_explanation(answer, phrases):
+    started = time.perf_counter()
+    message = assert_refused(tk.check_first_success, answer, *phrases, timeout=FAST)
+    assert message.startswith("Not yet:") and "\nHint: " in message
+    assert time.perf_counter() - started < 6  # every wait in the grader has a timeout
+
+
+def test_returns_the_value_is_refused_for_waiting():
+    """It waits for the futures before returning anything: refused for that first."""
+    assert_refused(tk.check_first_success, returns_the_value, "waits for them", timeout=FAST)
+
+
+def test_the_learners_own_error_is_kept_as_the_cause():
+    with pytest.raises(tk.ExerciseError) as info:
+        check(not_written_yet)
+    assert isinstance(info.value.__cause__, NotImplementedError)
+    text = "\n".join(info.value._render_traceback_())
+    assert "in not_written_yet" in text and "threadkit/_callbacks.py" not in text
+
+
+def test_the_grader_leaves_the_futures_logger_as_it_found_it():
+    logger = logging.getLogger("concurrent.futures")
+    handlers, propagate = list(logger.handlers), logger.propagate
+    with pytest.raises(tk.ExerciseError):
+        check(every_success_sets)
+    check(solution("04")[NAME])
+    assert logger.handlers == handlers and logger.propagate == propagate
+
+
+def test_the_hint_does_not_give_the_answer_away():
+    message = assert_refused(tk.check_first_success, first_to_finish, "Hint:")
+    assert "set_running_or_notify_cancel" not in message and "def " not in message
+
+
+def test_a_refused_answer_leaves_no_thread_behind():
+    before = set(threading.enumerate())
+    for answer in (first_to_finish, hangs_when_all_fail, no_lock):
+        with pytest.raises(tk.ExerciseError):
+            check(answer, timeout=FAST)
+    time.sleep(0.05)
+    assert {t for t in threading.enumerate() if t.is_alive() and t.name != "threadkit-check"} <= before
+
+
+# -- the grader's arguments -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"fn": "first_success"}, TypeError, "fn must be callable"),
+        ({"fn": None}, TypeError, "fn must be callable"),
+        ({"fn": first_to_finish, "timeout": "2"}, TypeError, "timeout must be a number"),
+        ({"fn": first_to_finish, "timeout": 0}, ValueError, "timeout must be a finite number from 0.05 to 60.0, got 0$"),
+        ({"fn": first_to_finish, "timeout": float("nan")}, ValueError, "timeout must be a finite number"),
+        ({"fn": first_to_finish, "timeout": 61}, ValueError, "got 61$"),
+    ],
+)
+def test_the_grader_validates_its_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        tk.check_first_success(**kwargs)
+
+
+def test_the_grader_is_a_grader():
+    assert getattr(tk.check_first_success, "is_grader", False)
+    with pytest.raises(tk.ExerciseError):
+        check(first_to_finish)
+    assert isinstance(tk._checking._OUTCOMES["check_first_success"], tk.ExerciseError)
