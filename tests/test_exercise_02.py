@@ -1,0 +1,173 @@
+"""The exercise of 02 · Shared state and locks: a thread-safe ``Account``.
+
+``tk.check_account`` must pass the solution (solutions/02_account.py), refuse the
+starting code of the notebook's exercise cell (it loses deposits and overdraws),
+and refuse typical wrong answers, each with the explanation that points at its
+mistake: a lock around the write only, a new lock per call, a lock in deposit
+but not in withdraw, one lock per method, and a plain Lock taken twice.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import threadkit as tk
+from exercise_support import assert_refused, solution, stub
+
+check = tk.check_account
+#: The hint every race-related refusal ends with.
+HINT = "hold it, in every method, from the read of self._balance to the write"
+
+
+def test_the_solution_passes():
+    passed = check(solution("02")["Account"])
+    assert isinstance(passed, tk.CheckPassed) and "thread-safe" in passed
+
+
+def test_the_solution_is_only_definitions():
+    # %load pastes the file into the notebook: it must define Account and nothing to run
+    namespace = solution("02")
+    assert isinstance(namespace["Account"], type)
+    assert "account" not in namespace
+
+
+def test_the_starting_code_is_refused_for_both_races():
+    message = assert_refused(check, stub("02", "Account"), "deposits were lost", "the account was overdrawn", HINT)
+    assert message.startswith("Not yet:")
+
+
+def test_the_starting_code_works_for_one_thread():
+    # the stub is refused for its races only, not for a single-thread mistake
+    account = stub("02", "Account")(100)
+    account.deposit(50)
+    assert (account.withdraw(120), account.withdraw(120), account.balance) == (True, False, 30)
+
+
+# -- typical wrong answers -----------------------------------------------------------------
+class LockAroundTheWriteOnly:
+    """Computes the new balance outside the lock and only stores it under the lock."""
+
+    def __init__(self, balance=0):
+        self._lock = threading.Lock()
+        self._balance = balance
+
+    @property
+    def balance(self):
+        return self._balance
+
+    def deposit(self, amount):
+        new = self._balance + amount           # read outside the lock
+        with self._lock:
+            self._balance = new
+
+    def withdraw(self, amount):
+        if self._balance >= amount:            # check outside the lock
+            with self._lock:
+                self._balance -= amount
+            return True
+        return False
+
+
+class NewLockEachCall(LockAroundTheWriteOnly):
+    """`with threading.Lock():` makes a lock nobody else can ever wait for."""
+
+    def deposit(self, amount):
+        with threading.Lock():
+            self._balance += amount
+
+    def withdraw(self, amount):
+        with threading.Lock():
+            if self._balance >= amount:
+                self._balance -= amount
+                return True
+            return False
+
+
+class LockedDepositOnly(LockAroundTheWriteOnly):
+    """Guards deposit, forgets withdraw (the check-then-act)."""
+
+    def deposit(self, amount):
+        with self._lock:
+            self._balance += amount
+
+    def withdraw(self, amount):
+        if self._balance >= amount:
+            self._balance -= amount
+            return True
+        return False
+
+
+class OneLockPerMethod(LockAroundTheWriteOnly):
+    """Each method has its own lock: deposits and withdrawals still race with each other."""
+
+    def __init__(self, balance=0):
+        self._deposit_lock, self._withdraw_lock = threading.Lock(), threading.Lock()
+        self._balance = balance
+
+    def deposit(self, amount):
+        with self._deposit_lock:
+            self._balance += amount
+
+    def withdraw(self, amount):
+        with self._withdraw_lock:
+            if self._balance >= amount:
+                self._balance -= amount
+                return True
+            return False
+
+
+class PlainLockTakenTwice(LockAroundTheWriteOnly):
+    """withdraw holds the Lock and reads self.balance, which takes the same Lock again."""
+
+    @property
+    def balance(self):
+        with self._lock:
+            return self._balance
+
+    def deposit(self, amount):
+        with self._lock:
+            self._balance += amount
+
+    def withdraw(self, amount):
+        with self._lock:
+            if self.balance >= amount:         # waits for itself, for ever
+                self._balance -= amount
+                return True
+            return False
+
+
+def test_a_lock_around_the_write_only_is_refused():
+    assert_refused(check, LockAroundTheWriteOnly, "deposits were lost", "the account was overdrawn", HINT)
+
+
+def test_a_new_lock_per_call_is_refused():
+    assert_refused(check, NewLockEachCall, "deposits were lost", "the account was overdrawn", HINT)
+
+
+def test_a_lock_in_deposit_only_is_refused_for_overdrafts():
+    message = assert_refused(check, LockedDepositOnly, "the account was overdrawn", "across the check and the debit")
+    assert "deposits were lost" not in message
+
+
+def test_one_lock_per_method_is_refused_when_both_run_at_once():
+    message = assert_refused(check, OneLockPerMethod, "deposits and withdrawals at the same time",
+                             "use the same lock?")
+    assert "deposits were lost" not in message and "overdrawn" not in message
+
+
+def test_a_plain_lock_taken_twice_is_explained():
+    assert_refused(check, PlainLockTakenTwice, "did not answer within", "RLock")
+
+
+@pytest.mark.parametrize("answer", [LockAroundTheWriteOnly, NewLockEachCall, LockedDepositOnly])
+def test_racy_answers_are_refused_every_time(answer):
+    for _ in range(5):
+        with pytest.raises(tk.ExerciseError):
+            check(answer)
+
+
+def test_the_grader_wants_the_class_itself():
+    with pytest.raises(TypeError, match="account_class must be a class"):
+        check(solution("02")["Account"]())
