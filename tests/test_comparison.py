@@ -1,9 +1,11 @@
-"""Unit tests for threadkit._comparison: line counts, hand-off timing, tables, quiz, exercise check."""
+"""Unit tests for threadkit._comparison: line counts, hand-off timing, tables, the quiz.
+
+The exercise grader (check_fetch_with_deadline) is tested in test_exercise_05.py.
+"""
 
 import linecache
-import threading
+import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pytest
 
@@ -14,7 +16,6 @@ from threadkit._comparison import (
     Quiz,
     QuizQuestion,
     Table,
-    check_as_they_come,
     UnpicklableError,
     count_code_lines,
     fail_unpicklably,
@@ -273,6 +274,71 @@ def test_quiz_feedback_for_right_wrong_and_missing_answers():
     assert "Not quite" in card.feedback.value
 
 
+def test_the_course_quiz_shows_its_own_snippets_and_every_answer_holds():
+    pytest.importorskip("ipywidgets")
+    q = quiz(COURSE_QUIZ)
+    assert [card.snippet.__name__ for card in q.cards] == [question.name for question in COURSE_QUIZ]
+    assert "def counter_without_lock" in q.cards[0].header.value
+    assert q.verify() == []
+
+
+def test_the_course_quiz_has_no_give_aways():
+    # a snippet must not spell out its answer (e.g. `except ValueError: return "ValueError"`)
+    pytest.importorskip("ipywidgets")
+    for card in quiz(COURSE_QUIZ).cards:
+        right = card.question.options[card.question.answer]
+        code = card.header.value.split("<pre", 1)[1]
+        assert right.split(":")[0] not in code, card.question.name
+
+
+def raises():
+    raise RuntimeError("boom")
+
+
+def logs_and_prints():
+    print("to stderr", file=sys.stderr)
+    return 1
+
+
+def test_verify_reports_every_kind_of_disagreement(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    questions = (
+        QuizQuestion("snippet_one", "What?", ("a", "b", "c"), 0, 2, "x"),                      # wrong outcome
+        QuizQuestion("raises", "What?", ("a", "b", "c"), 0, 1, "x"),                           # raises
+        QuizQuestion("logs_and_prints", "What?", ("a", "b", "c"), 0, 1, "x"),                  # prints, unexpected
+        QuizQuestion("snippet_two", "What?", ("a", "b", "c"), 0, 2, "x", printed="hello"),     # does not print
+        QuizQuestion("snippet_one", "What?", ("a", "b", "c"), 0, None, "x"),                   # not verified here
+    )
+    q = quiz(questions, [snippet_one, snippet_two, raises, logs_and_prints])
+    problems = q.verify()
+    assert problems == [
+        "1. snippet_one() returned 1, the answer says 2",
+        "2. raises() raised RuntimeError: boom",
+        "3. logs_and_prints() printed or logged 'to stderr\\n'",
+        "4. snippet_two() did not print or log 'hello': ''",
+    ]
+    good = quiz((QuizQuestion("logs_and_prints", "?", ("a", "b", "c"), 0, 1, "x", printed="to stderr"),),
+                [logs_and_prints])
+    assert good.verify() == []
+
+
+def test_verify_expects_another_outcome_without_the_gil(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    question = QuizQuestion("snippet_one", "?", ("a", "b", "c"), 0, 1, "x", needs_gil=True)
+    q = quiz((question,), [snippet_one])
+    assert q.verify() == []
+    monkeypatch.setattr(_comparison, "_gil_enabled", lambda: False)
+    assert q.verify() == ["1. snippet_one() returned 1 without the GIL too"]
+
+
+def test_verify_captures_a_futures_log_line():
+    pytest.importorskip("ipywidgets")
+    q = quiz(COURSE_QUIZ)
+    card = next(c for c in q.cards if c.question.name == "callback_that_raises")
+    returned, printed = _comparison._run_capturing_stderr(card.snippet)
+    assert returned == ("page", ["ran"]) and "exception calling callback" in printed
+
+
 def test_quiz_refuses_bad_input():
     pytest.importorskip("ipywidgets")
     with pytest.raises(TypeError, match="questions must be a list or tuple"):
@@ -292,112 +358,6 @@ def test_quiz_refuses_bad_input():
         q.answer(2, 0)
     with pytest.raises(ValueError, match="option must be an int from 0 to 2, got 3"):
         q.answer(0, 3)
-
-
-# --------------------------------------------------------------------- exercise
-def solution(jobs, workers):
-    results, errors = [], []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(tk.flaky_task, *job) for job in jobs]
-        for future in as_completed(futures, timeout=10):
-            try:
-                results.append(future.result())
-            except tk.TaskFailed as exc:
-                errors.append(exc)
-    return results, errors
-
-
-def test_check_passes_the_solution():
-    message = check_as_they_come(solution)
-    assert isinstance(message, tk.CheckPassed)
-    assert "completion order" in message
-
-
-def test_check_rejects_the_stub_with_a_stable_message():
-    def stub(jobs, workers):
-        return [], []
-
-    with pytest.raises(tk.ExerciseError) as info:
-        check_as_they_come(stub)
-    assert str(info.value) == (
-        "Not yet:\n"
-        "  - results should hold the 4 successful values [0, 1, 3, 4], got [].\n"
-        "  - errors should hold the one TaskFailed of task 2, got [].\n"
-        "Hint: submit every job to a pool of `workers` threads, then take the futures with "
-        "as_completed(futures, timeout=...) and sort each into results or errors."
-    )
-
-
-def test_check_rejects_submission_order():
-    def in_order(jobs, workers):
-        results, errors = [], []
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for future in [pool.submit(tk.flaky_task, *job) for job in jobs]:
-                try:
-                    results.append(future.result(timeout=5))
-                except tk.TaskFailed as exc:
-                    errors.append(exc)
-        return results, errors
-
-    with pytest.raises(tk.ExerciseError, match="submission order"):
-        check_as_they_come(in_order)
-
-
-def test_check_rejects_a_failure_that_escapes():
-    def raising(jobs, workers):
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(tk.flaky_task, *job) for job in jobs]
-            return [f.result(timeout=5) for f in as_completed(futures, timeout=5)], []
-
-    with pytest.raises(tk.ExerciseError, match="raised TaskFailed"):
-        check_as_they_come(raising)
-
-
-def test_check_rejects_a_wrong_return_value_and_other_orders():
-    with pytest.raises(tk.ExerciseError, match=r"tuple \(results, errors\) of two lists, got None"):
-        check_as_they_come(lambda jobs, workers: None)
-
-    def reversed_order(jobs, workers):
-        results, errors = solution(jobs, workers)
-        return results[::-1], errors
-
-    with pytest.raises(tk.ExerciseError, match=r"completion order \[4, 1, 3, 0\]"):
-        check_as_they_come(reversed_order)
-
-
-def test_check_rejects_sequential_work():
-    def sequential(jobs, workers):
-        results, errors = [], []
-        for job in sorted(jobs, key=lambda job: job[2]):
-            try:
-                results.append(tk.flaky_task(*job))
-            except tk.TaskFailed as exc:
-                errors.append(exc)
-        return results, errors
-
-    with pytest.raises(tk.ExerciseError, match="one after another"):
-        check_as_they_come(sequential)
-
-
-def test_check_reports_threads_left_running(monkeypatch):
-    monkeypatch.setattr(_comparison, "leftover_threads", lambda before: ["straggler"])
-    with pytest.raises(tk.ExerciseError, match="threads still running after it returned: straggler"):
-        check_as_they_come(solution)
-
-
-def test_check_reports_a_hang(monkeypatch):
-    monkeypatch.setattr(_comparison, "_EXERCISE_TIMEOUT", 0.2)
-    release = threading.Event()
-    try:
-        with pytest.raises(tk.ExerciseError, match="did not return within 0.2 s"):
-            check_as_they_come(lambda jobs, workers: release.wait(5))
-    finally:
-        release.set()
-
-
-def test_check_refuses_a_non_callable():
-    with pytest.raises(TypeError, match="fn must be callable"):
-        check_as_they_come("as_they_come")
 
 
 def test_public_names_are_exported():

@@ -114,7 +114,7 @@ from ._comparison import (  # notebook 05
     COURSE_QUIZ,
     quiz,
     Quiz,
-    check_as_they_come,
+    check_fetch_with_deadline,
     UnpicklableError,
     fail_unpicklably,
 )
@@ -237,7 +237,7 @@ __all__ = [
     "COURSE_QUIZ",
     "quiz",
     "Quiz",
-    "check_as_they_come",
+    "check_fetch_with_deadline",
     "UnpicklableError",
     "fail_unpicklably",
 ]

@@ -1,31 +1,38 @@
 """Lesson helpers for notebook 05 (comparison): count, time, tabulate, quiz, check.
 
-Nothing here runs a technique: the five versions of the shared workload, the
-hand-off micro-benchmark's functions and the quiz snippets are written in the
-notebook.  This module only measures them (:func:`count_code_lines`,
-:func:`per_item_costs`), lays numbers out (:func:`table`), builds the quiz
-widgets (:func:`quiz`) and checks the exercise (:func:`check_as_they_come`).
-It also holds the one task a child process runs that the notebook cannot define
-itself (a process imports what it runs): :func:`fail_unpicklably`.
+Nothing here runs a technique the notebook teaches: the five versions of the
+shared workload are written in the notebook.  This module measures them
+(:func:`count_code_lines`, :func:`per_item_costs`), lays numbers out
+(:func:`table`), holds the self-check quiz (:data:`COURSE_QUIZ`, the snippets
+its questions show, and :func:`quiz`, which displays them and runs every
+snippet to verify the answers) and checks the exercise
+(:func:`check_fetch_with_deadline`).  It also holds the one task a child
+process runs that the notebook cannot define itself (a process imports what it
+runs): :func:`fail_unpicklably`.
 """
 
 import ast
+import contextlib
 import html
 import inspect
 import io
 import linecache
+import logging
 import math
 import numbers
+import sys
 import textwrap
 import threading
 import time
 import tokenize
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
-from ._checking import CheckPassed, ExerciseError, call_with_timeout, fail, leftover_threads, grader
+import threadkit as tk  # the quiz snippets are written as a notebook cell would (used when they run)
+
+from ._checking import CheckPassed, ExerciseError, leftover_threads, grader
 from ._explore import widget_mimebundle
 from ._validate import _describe, check_callable, check_instance, check_int, check_str
-from ._workloads import TaskFailed
 
 __all__ = [
     "count_code_lines",
@@ -36,7 +43,7 @@ __all__ = [
     "COURSE_QUIZ",
     "quiz",
     "Quiz",
-    "check_as_they_come",
+    "check_fetch_with_deadline",
     "UnpicklableError",
     "fail_unpicklably",
 ]
@@ -328,12 +335,166 @@ def _cell_text(value, digits):
 
 
 # ------------------------------------------------------------------------ quiz
+# The snippets: the code each question shows, written as a notebook cell would
+# (``tk`` is this package).  ``Quiz.verify`` runs them; the quiz shows their source.
+def counter_without_lock():
+    counter = 0
+
+    def add():
+        nonlocal counter
+        for _ in range(100_000):
+            counter += 1
+
+    threads = [threading.Thread(target=add) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    return counter
+
+
+def two_threads_store_42():
+    seen = set()
+    for _ in range(200):
+        box = {"result": None}
+
+        def store():
+            box["result"] = 42
+
+        threads = [threading.Thread(target=store) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=5)
+        seen.add(box["result"])
+    return seen
+
+
+def short_and_long_race():
+    def f():
+        pass
+
+    def lost(iterations, threads=4):
+        x = 0
+
+        def work():
+            nonlocal x
+            for _ in range(iterations):
+                tmp = x
+                f()
+                x = tmp + 1
+
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join(timeout=30)
+        return threads * iterations - x
+
+    return ["none" if lost(n) == 0 else "some" for n in (1_000, 500_000)]
+
+
+def map_with_a_failure():
+    got, started = [], []
+    running, release = threading.Event(), threading.Event()
+
+    def task(i):
+        started.append(i)
+        if i == 2:                     # task 2 holds the worker until the loop ends
+            running.set()
+            release.wait(timeout=5)
+        return tk.flaky_task(i, i == 1, 0.01)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        results = pool.map(task, range(6))
+        running.wait(timeout=5)        # 0 and 1 have run, 2 is running
+        try:
+            for value in results:
+                got.append(value)
+        except tk.TaskFailed:
+            got.append("TaskFailed")
+        release.set()
+    return got, [i for i in range(6) if i not in started]
+
+
+def unread_failure():
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(tk.flaky_task, 0, True)
+    return future.done()
+
+
+def timeout_does_not_cancel():
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(tk.io_task, 0.1, "done")
+        try:
+            future.result(timeout=0.01)
+        except TimeoutError:
+            pass
+        return future.cancelled(), future.result(timeout=5)
+
+
+def cancel_running_and_waiting():
+    started, gate = threading.Event(), threading.Event()
+
+    def first_task():
+        started.set()
+        gate.wait(timeout=5)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(first_task)
+        second = pool.submit(tk.io_task, 0.01)
+        started.wait(timeout=5)
+        answer = first.cancel(), second.cancel()
+        gate.set()
+    return answer
+
+
+def callback_threads():
+    seen, gate = {}, threading.Event()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="worker") as pool:
+        future = pool.submit(gate.wait, 5)          # runs until the gate opens
+        future.add_done_callback(lambda f: seen.update(early=threading.current_thread().name))
+        gate.set()
+        future.result(timeout=5)
+        future.add_done_callback(lambda f: seen.update(late=threading.current_thread().name))
+    return seen["early"], seen["late"]
+
+
+def callback_that_raises():
+    later = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(tk.io_task, 0.01, "page")
+        future.add_done_callback(lambda f: 1 / 0)
+        future.add_done_callback(lambda f: later.append("ran"))
+    return future.result(timeout=5), later
+
+
+def print_from_a_thread():
+    # Cell A runs this and finishes at once.
+    # Right after it, you run cell B: time.sleep(1)
+    timer = threading.Timer(0.5, print, args=["printed by a thread"])
+    timer.start()
+    return timer
+
+
+_SNIPPETS = {fn.__name__: fn for fn in (
+    counter_without_lock, two_threads_store_42, short_and_long_race, map_with_a_failure,
+    unread_failure, timeout_does_not_cancel, cancel_running_and_waiting, callback_threads,
+    callback_that_raises, print_from_a_thread,
+)}
+
+
 class QuizQuestion(NamedTuple):
     """One predict-the-outcome question.
 
-    ``name`` is the name of the notebook function (the *snippet*) whose
-    outcome the question asks about; running it must return ``outcome`` when
-    ``options[answer]`` is right, which is how the notebook verifies the answer.
+    ``name`` is the name of the snippet (a function) the question shows.
+    Running it must return ``outcome`` when ``options[answer]`` is right, which
+    is how :meth:`Quiz.verify` checks the answer; ``outcome`` None means the
+    snippet cannot be checked by one call (the notebook checks it otherwise).
+    ``printed`` is a phrase the snippet must print to stderr or log while it
+    runs ("" means it must print and log nothing).  ``needs_gil`` marks an
+    answer that holds only with the GIL: on a free-threaded build the check
+    expects a different outcome.
     """
 
     name: str
@@ -342,45 +503,79 @@ class QuizQuestion(NamedTuple):
     answer: int
     outcome: Any
     explanation: str
+    printed: str = ""
+    needs_gil: bool = False
 
 
 COURSE_QUIZ = (
     QuizQuestion(
+        "counter_without_lock",
+        "Four threads each do counter += 1, 100,000 times, with no lock, on CPython 3.11 (the "
+        "standard build, with the GIL). What does it return?",
+        ("Fewer than 400,000: some updates are lost on every run",
+         "400,000: no update is lost, on this version and build",
+         "A different number on every run, sometimes 400,000"),
+        1,
+        400_000,
+        "Since 3.10 a GIL build switches threads only at a call or a backward jump, never between the "
+        "read and the write of counter += 1: 0 updates lost in every run on 3.10 to 3.15. That is an "
+        "accident of the implementation, not a promise: 3.9 and free-threaded builds lose updates, and a "
+        "call between the read and the write loses them here too (02 · Shared state and locks).",
+        needs_gil=True,
+    ),
+    QuizQuestion(
+        "two_threads_store_42",
+        "Two threads both store 42 in the same dict entry, with no lock; this is repeated 200 times. "
+        "Which values are seen after the joins?",
+        ("{None, 42}: the second thread can overwrite the result with None",
+         "{42}, only thanks to the GIL: a free-threaded build also shows None",
+         "{42}: the only value ever stored is 42, so there is nothing to lose"),
+        2,
+        {42},
+        "A lost update needs two writers with different values. Here every store writes 42, so whichever "
+        "comes last leaves 42, on every build; a lock around it would fix nothing. The real hazards: "
+        "reading before join() (you see None) and writers with different values (the last one wins) "
+        "(02 · Shared state and locks).",
+    ),
+    QuizQuestion(
+        "short_and_long_race",
+        "Four threads run tmp = x; f(); x = tmp + 1 in a loop (f does nothing): once 1,000 times each, "
+        "once 500,000 times each. Which runs lose updates?",
+        ("Both: a race loses updates whatever the loop's length",
+         "Only the long one: a thread is switched out after 5 ms, and 1,000 iterations end sooner",
+         "Neither: an empty call is too short for a thread switch"),
+        1,
+        ["none", "some"],
+        "A GIL build asks a thread to let another one run after sys.getswitchinterval() (5 ms). A thread "
+        "that finishes 1,000 iterations sooner is never interrupted: the short loop lost nothing in "
+        "thousands of runs measured here, the long one lost 10 % to 70 % in every run. Same race, only "
+        "the length differs: a test with a short loop proves nothing (02 · Shared state and locks).",
+    ),
+    QuizQuestion(
         "map_with_a_failure",
-        "Six tasks on one worker; task 1 fails, task 2 is still running. What does the loop collect, and which tasks never ran?",
+        "Six tasks on one worker; task 1 fails, task 2 is still running when the loop meets the "
+        "failure. What does the loop collect, and which tasks never ran?",
         ("([0, 2, 3, 4, 5, 'TaskFailed'], []): map skips the failed task and runs the rest",
          "([0, 'TaskFailed'], []): every task still runs, only their results are lost",
-         "([0, 'TaskFailed'], [3, 4, 5]): the tasks not yet started are cancelled",
-         "([0, None, 2, 3, 4, 5], []): a failed task gives None"),
+         "([0, 'TaskFailed'], [3, 4, 5]): the tasks not yet started are cancelled"),
         2,
         ([0, "TaskFailed"], [3, 4, 5]),
         "pool.map yields results in input order; at the failed task, next() re-raises its exception and "
         "the loop ends. As the exception leaves the map iterator, every task that has not started is "
-        "cancelled and never runs (task 2 had already started on the worker, so it finished). Collect "
-        "with futures instead when every task must run (01 · Thread pools and futures).",
+        "cancelled and never runs (task 2 had already started, so it finished). Collect with futures "
+        "when every task must run (01 · Thread pools and futures).",
     ),
     QuizQuestion(
         "unread_failure",
-        "Nobody asks the failed future for its result. What is printed, and what does the future hold?",
-        ("Nothing is printed; future.exception() holds the TaskFailed",
-         "A traceback is printed when the task fails",
-         "The with block re-raises TaskFailed when it ends"),
-        0,
-        ("TaskFailed", ""),
+        "The task fails and nobody asks its future for the result. What do you see?",
+        ("A traceback, printed when the task fails",
+         "Nothing: the error waits, silently, in the future",
+         "An error raised when the with block ends"),
+        1,
+        True,
         "A pool catches the task's exception and stores it in the future. If nobody calls result() or "
-        "exception(), the failure is silent: that is the real trap of futures (01 · Thread pools and futures).",
-    ),
-    QuizQuestion(
-        "plain_thread_failure",
-        "A plain Thread's target raises. What does join() do, and what sees the error?",
-        ("join() re-raises TaskFailed in the main thread",
-         "join() returns normally and the error is lost without a trace",
-         "join() returns normally; threading.excepthook receives TaskFailed"),
-        2,
-        ("join returned", ["TaskFailed"]),
-        "A Thread does not keep its target's result or exception: the exception goes to "
-        "threading.excepthook (which prints a traceback by default) and join() just waits. The Thread "
-        "subclass in this notebook stores it and re-raises it in join().",
+        "exception(), nothing is printed and nothing is raised: the real trap of futures (a plain "
+        "Thread, by contrast, prints a traceback) (01 · Thread pools and futures).",
     ),
     QuizQuestion(
         "timeout_does_not_cancel",
@@ -419,62 +614,54 @@ COURSE_QUIZ = (
         "(04 · Callbacks).",
     ),
     QuizQuestion(
-        "completion_order",
-        "Three tasks sleep 0.12 s, 0.02 s and 0.07 s. In which order does as_completed give them?",
-        ("['a', 'b', 'c']: submission order",
-         "Different on every run",
-         "['b', 'c', 'a']: completion order"),
+        "callback_that_raises",
+        "The first done-callback raises ZeroDivisionError. What does the snippet return?",
+        ("It raises ZeroDivisionError: result() re-raises the callback's error",
+         "('page', []): the result is kept, but the error stops the callbacks after it",
+         "('page', ['ran']): the error is logged and ignored; the second callback runs"),
         2,
-        ["b", "c", "a"],
-        "as_completed yields each future as it finishes, so the shortest task comes first; use the futures "
-        "list (or map) when you need submission order (01 · Thread pools and futures).",
+        ("page", ["ran"]),
+        "A future calls each callback in a try block: an exception is logged (\"exception calling "
+        "callback for ...\") and ignored, the later callbacks still run, and the future keeps its result. "
+        "Nobody else hears of that error, so keep callbacks small and catch inside them (04 · Callbacks).",
+        printed="exception calling callback",
     ),
     QuizQuestion(
-        "producer_gave_up",
-        "The producer thread ends without putting anything. What does q.get(timeout=0.1) do?",
-        ("Raises queue.Empty after 0.1 s",
-         "Returns None",
-         "Blocks until the notebook is interrupted"),
-        0,
-        "queue.Empty",
-        "A queue cannot know that nobody will put again. Without a timeout, get() would wait forever; with "
-        "one it raises queue.Empty (03 · Queues).",
-    ),
-    QuizQuestion(
-        "task_done_too_often",
-        "One item was put and taken, and task_done() is called twice. What happens?",
-        ("Nothing: the counter of unfinished tasks goes to -1",
-         "q.join() would hang afterwards",
-         "The second task_done() raises ValueError"),
-        2,
-        "ValueError",
-        "task_done() counts finished items; calling it more often than items were put raises ValueError "
-        "(03 · Queues).",
-    ),
-    QuizQuestion(
-        "unguarded_total",
-        "Eight threads each read a shared total, pause 10 ms (as if logging), then write total + 1. What is "
-        "the total?",
-        ("Always 8",
-         "Fewer than 8: updates are lost",
-         "More than 8"),
+        "print_from_a_thread",
+        "Cell A starts the timer and finishes at once; half a second later the thread prints while cell B "
+        "is running. Where does the line appear in JupyterLab?",
+        ("Under cell A, the cell that started the thread",
+         "Under cell B, the cell running when it prints (with no cell running: under the last one run)",
+         "Nowhere: output from other threads is dropped"),
         1,
-        "fewer than 8",
-        "The threads read the same old value before any of them writes, so later writes overwrite earlier "
-        "ones. Holding a Lock from the read to the write makes it 8 (02 · Shared state and locks).",
-    ),
-    QuizQuestion(
-        "threads_after_with",
-        "How many of the pool's threads are still alive after the with block?",
-        ("4: idle workers stay until the interpreter exits",
-         "It depends on how many tasks were submitted",
-         "0: leaving the with block shuts the pool down and joins its workers"),
-        2,
-        0,
-        "Leaving `with ThreadPoolExecutor(...)` calls shutdown(wait=True), which joins every worker "
-        "(01 · Thread pools and futures).",
+        None,
+        "The kernel tags a print from another thread with the request it is executing at that moment, "
+        "so the line lands under whichever cell runs then (with the pinned ipykernel 7.4; 6.29 to 7.0 "
+        "used the starting cell). Print from the main thread, after join() or result() (04 · Callbacks).",
     ),
 )
+
+
+def _gil_enabled():
+    is_enabled = getattr(sys, "_is_gil_enabled", None)  # 3.13+
+    return True if is_enabled is None else bool(is_enabled())
+
+
+def _run_capturing_stderr(snippet):
+    """Call ``snippet()``; return (what it returned, what it printed to stderr or logged)."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    logger = logging.getLogger("concurrent.futures")  # where a future logs a failing callback
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with contextlib.redirect_stderr(buffer):
+            returned = snippet()
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+    return returned, buffer.getvalue()
 
 
 class _QuizCard:
@@ -482,6 +669,7 @@ class _QuizCard:
 
     def __init__(self, widgets, number, question, snippet):
         self.question = question
+        self.snippet = snippet
         code = textwrap.dedent(inspect.getsource(snippet)).rstrip()
         self.header = widgets.HTML(
             f"<b>{number}. {html.escape(question.prompt)}</b>"
@@ -516,8 +704,9 @@ class Quiz:
 
     Attributes:
         widget: the ``ipywidgets.VBox`` holding every question.
-        cards: one object per question with ``.choices`` (RadioButtons),
-            ``.button`` (the check button) and ``.feedback`` (HTML).
+        cards: one object per question with ``.question``, ``.snippet`` (the
+            function shown), ``.choices`` (RadioButtons), ``.button`` (the check
+            button) and ``.feedback`` (HTML).
     """
 
     def __init__(self, cards):
@@ -541,6 +730,39 @@ class Quiz:
         card.choices.value = card.question.options[option]
         return card._check()
 
+    def verify(self):
+        """Run the snippet of every question that has an ``outcome``; list where the quiz is wrong.
+
+        Each snippet runs in the calling thread with stderr and the
+        ``concurrent.futures`` log captured.  It agrees with the quiz when it
+        returns the question's ``outcome`` (for a ``needs_gil`` question on a
+        free-threaded build: anything else) and prints or logs ``printed`` (or
+        nothing when ``printed`` is "").  A snippet that raises disagrees.
+
+        Returns:
+            list[str]: one sentence per disagreement; empty when every answer holds.
+        """
+        problems = []
+        for number, card in enumerate(self.cards, 1):
+            q = card.question
+            if q.outcome is None:
+                continue
+            try:
+                returned, printed = _run_capturing_stderr(card.snippet)
+            except Exception as exc:
+                problems.append(f"{number}. {q.name}() raised {type(exc).__name__}: {exc}")
+                continue
+            if q.needs_gil and not _gil_enabled():
+                if returned == q.outcome:
+                    problems.append(f"{number}. {q.name}() returned {returned!r} without the GIL too")
+            elif returned != q.outcome:
+                problems.append(f"{number}. {q.name}() returned {returned!r}, the answer says {q.outcome!r}")
+            if q.printed and q.printed not in printed:
+                problems.append(f"{number}. {q.name}() did not print or log {q.printed!r}: {printed[:200]!r}")
+            elif not q.printed and printed:
+                problems.append(f"{number}. {q.name}() printed or logged {printed[:200]!r}")
+        return problems
+
     def _repr_mimebundle_(self, **kwargs):
         return widget_mimebundle(self, **kwargs)
 
@@ -548,14 +770,15 @@ class Quiz:
         return f"<Quiz: {len(self.cards)} questions>"
 
 
-def quiz(questions, snippets):
+def quiz(questions=COURSE_QUIZ, snippets=None):
     """Build the self-check quiz: per question its code, choices, a check button, feedback.
 
     Args:
-        questions: a list or tuple of :class:`QuizQuestion` (e.g. ``COURSE_QUIZ``).
+        questions: a list or tuple of :class:`QuizQuestion` (default ``COURSE_QUIZ``).
         snippets: the functions the questions are about, a list of functions
-            (matched by ``__name__``) or a dict name -> function.  Their source
-            is shown with each question.
+            (matched by ``__name__``) or a dict name -> function; default: the
+            snippets of ``COURSE_QUIZ``, defined in this module.  Their source is
+            shown with each question, and :meth:`Quiz.verify` runs them.
 
     Returns:
         Quiz: shows itself as the widget when it is the last expression of a cell.
@@ -571,7 +794,7 @@ def quiz(questions, snippets):
         raise ValueError("questions must hold at least one QuizQuestion, got none")
     for i, q in enumerate(questions):
         check_instance(f"questions[{i}]", q, QuizQuestion, "a QuizQuestion")
-    by_name = _snippets_by_name(snippets)
+    by_name = _SNIPPETS if snippets is None else _snippets_by_name(snippets)
     missing = [q.name for q in questions if q.name not in by_name]
     if missing:
         raise ValueError(f"snippets lacks the function(s) {missing!r} named by the questions; "
@@ -595,26 +818,121 @@ def _snippets_by_name(snippets):
 
 
 # -------------------------------------------------------------------- exercise
-#: The jobs the exercise check runs: (value, fail, delay), delays far apart so the
-#: completion order is clear even on a loaded machine.
-_EXERCISE_JOBS = ((0, False, 0.20), (1, False, 0.08), (2, True, 0.03), (3, False, 0.14), (4, False, 0.01))
-#: (Completions are 60-70 ms apart: under heavy load a worker thread started 50 ms late once
-#: and finished the 110 ms task before the 60 ms one.)
-_EXERCISE_TIMEOUT = 10.0
-#: The function must finish within this share of the sequential time (sum of delays).
-_EXERCISE_SPEED_SHARE = 0.9
+#: Seconds the exercise's deadline lasts, and how much later the function may return.
+DEADLINE_S = 0.3
+DEADLINE_MARGIN_S = 0.3
+#: ``max_workers`` the check passes.
+DEADLINE_WORKERS = 2
+#: The check's urls, in the order given.  With 2 workers taking them in this
+#: order, both workers are held by the two slow pages within ~30 ms, so the last
+#: two urls are still queued at the deadline, on any machine.
+_URLS = tuple(f"https://example.test/{page}" for page in
+              ("home", "search", "ads", "news", "video", "weather", "sport"))
+_SLOW = (_URLS[1], _URLS[4])          # end only when the check lets them, after the function returned
+_FAILS = _URLS[2]                     # raises ConnectionError
+_IN_TIME = (_URLS[0], _URLS[3])       # fast: done by the deadline
+_QUEUED = (_URLS[5], _URLS[6])        # fast, but no worker is free before the deadline
+#: Seconds a fast fetch takes.
+_FAST_S = 0.01
+#: Longest a slow fetch waits to be let finish, and how long a hang is waited for, in seconds.
+_SLOW_LIMIT_S = 10.0
+_DEADLINE_CALL = f"fetch_with_deadline(urls, fetch, {DEADLINE_S:g}, {DEADLINE_WORKERS})"
+_DEADLINE_HINT = (
+    "submit every url to a ThreadPoolExecutor(max_workers=max_workers), wait once for all of them with "
+    "concurrent.futures.wait(futures, timeout=deadline_s), then shut the pool down with "
+    "shutdown(wait=False, cancel_futures=True); sort the done futures into results or errors, every other "
+    "url is pending."
+)
+_LATE_HINT = (
+    "leaving a `with ThreadPoolExecutor(...)` block waits for every running fetch, and a timeout on each "
+    "result() starts the clock again: wait once for all the futures with "
+    "concurrent.futures.wait(futures, timeout=deadline_s), then call pool.shutdown(wait=False, cancel_futures=True)."
+)
+_CANCEL_HINT = "shutdown(wait=False) alone lets the queued fetches run later: pass cancel_futures=True too."
+
+
+def _page(url):
+    return f"<page of {url}>"
+
+
+class _DeadlineService:
+    """The check's fake ``fetch``: it records which fetches started and how many ran at once."""
+
+    def __init__(self):
+        self.error = None
+        self.started = []          # urls, in the order their fetch started
+        self.running = 0
+        self.most_running = 0
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+
+    def fetch(self, url):
+        if url not in _URLS:
+            raise ValueError(f"fetch() got {url!r}, which is not one of the urls given")
+        with self._lock:
+            self.started.append(url)
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            if url in _SLOW:
+                self._released.wait(timeout=_SLOW_LIMIT_S)
+            else:
+                time.sleep(_FAST_S)
+            if url == _FAILS:
+                self.error = ConnectionError(f"{url}: connection reset")
+                raise self.error
+            return _page(url)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+    def release(self):
+        """Let the slow fetches end."""
+        self._released.set()
+
+
+def _refuse(problems, hint, cause=None):
+    lines = ["Not yet:"] + [f"  - {p}" for p in problems] + [f"Hint: {hint}"]
+    raise ExerciseError("\n".join(lines)) from cause
+
+
+def _raised(error):
+    """(problem, hint) for an exception that escaped the learner's function."""
+    if isinstance(error, ConnectionError):
+        return (f"it raised {error!r}: a failed fetch belongs in errors, it must not stop the others.",
+                "take each done future's exception with try/except around result() (or future.exception()) "
+                "and store it in errors[url].")
+    if isinstance(error, TimeoutError):
+        return ("it raised TimeoutError: reaching the deadline is not an error here.",
+                "concurrent.futures.wait(futures, timeout=deadline_s) returns (done, not_done) at the "
+                "deadline; as_completed() and result() raise TimeoutError instead.")
+    if isinstance(error, NotImplementedError):
+        return "it raised NotImplementedError: it is not written yet.", _DEADLINE_HINT
+    return (f"it raised {type(error).__name__}: {error}",
+            "read the traceback above this message: the error happened inside your function.")
 
 
 @grader
-def check_as_they_come(fn):
-    """Check the exercise: ``fn(jobs, workers)`` returns results as they complete.
+def check_fetch_with_deadline(fn):
+    """Check the exercise ``fetch_with_deadline(urls, fetch, deadline_s, max_workers)``.
 
-    ``fn`` is called with ``jobs`` (a list of ``(value, fail, delay)`` tuples for
-    :func:`threadkit.flaky_task`) and ``workers`` (as many as jobs).  It passes
-    when it returns ``(results, errors)`` with the successful values in
-    completion order (the shortest task first), the one failure collected in
-    ``errors`` as a :class:`~threadkit.TaskFailed` instead of raised, the tasks
-    run concurrently, and no thread left running.
+    ``fn`` is called with seven urls, a fake ``fetch(url)``, ``deadline_s=0.3``
+    and ``max_workers=2``.  Two fetches are fast, one raises
+    ``ConnectionError``, two are slow (they end only when the check lets them,
+    once ``fn`` has returned or overrun the deadline), and the last two wait in
+    the queue while both workers are held by the slow ones.  It passes when ``fn``:
+
+    * returns within ``DEADLINE_S + DEADLINE_MARGIN_S`` seconds, so without
+      waiting for the slow fetches;
+    * returns ``(results, errors, pending)``: ``{url: page}`` of the fetches done
+      by the deadline, ``{url: exception}`` of those that failed by then, and a
+      list of the other urls;
+    * ran at most ``max_workers`` fetches at once, and two at once at some point;
+    * never started the fetches still queued at the deadline (they were
+      cancelled), and left no thread running once the slow fetches ended.
+
+    Args:
+        fn: the learner's function.
 
     Returns:
         CheckPassed: a one-line confirmation.
@@ -624,46 +942,71 @@ def check_as_they_come(fn):
         TypeError: ``fn`` is not callable.
     """
     check_callable("fn", fn)
-    jobs = list(_EXERCISE_JOBS)
-    workers = len(jobs)
-    successes = [job for job in jobs if not job[1]]
-    completion = [value for value, _, _ in sorted(successes, key=lambda job: job[2])]
-    submission = [value for value, _, _ in successes]
-    sequential = sum(delay for _, _, delay in jobs)
-    before = threading.enumerate()
+    service = _DeadlineService()
+    outcome = {}
+    before = set(threading.enumerate())
+
+    def runner():
+        try:
+            outcome["value"] = fn(list(_URLS), service.fetch, DEADLINE_S, DEADLINE_WORKERS)
+        except BaseException as exc:  # reported below
+            outcome["error"] = exc
+        outcome["seconds"] = time.perf_counter() - t0
+
+    helper = threading.Thread(target=runner, name="threadkit-check", daemon=True)
     t0 = time.perf_counter()
-    try:
-        returned = call_with_timeout(fn, jobs, workers, timeout=_EXERCISE_TIMEOUT, what="as_they_come")
-    except ExerciseError:
-        raise
-    except Exception as exc:
-        fail([f"as_they_come raised {type(exc).__name__}: {exc}. A failing task must not stop the others."],
-             "catch tk.TaskFailed around each future.result() and append it to errors.")
-    elapsed = time.perf_counter() - t0
-    problems = []
+    helper.start()
+    helper.join(DEADLINE_S + DEADLINE_MARGIN_S)
+    late = helper.is_alive()
+    service.release()
+    helper.join(_SLOW_LIMIT_S)
+    if helper.is_alive():
+        _refuse([f"{_DEADLINE_CALL} did not return within {_SLOW_LIMIT_S:g} s, even once every fetch could "
+                 "end: it hangs."], "every blocking call (result, wait, get, join) needs a timeout.")
     left = leftover_threads(before)
+
+    problems = []
+    if late:
+        problems.append(f"it returned {outcome['seconds']:.2f} s after the call, only once the slow fetches "
+                        f"could end: it waited past the deadline of {DEADLINE_S:g} s.")
+    if service.most_running == 1:
+        problems.append("it ran one fetch at a time: run them on a pool of max_workers threads.")
+    elif service.most_running > DEADLINE_WORKERS:
+        problems.append(f"it ran {service.most_running} fetches at once; max_workers is {DEADLINE_WORKERS}.")
+    if "error" in outcome:
+        problem, hint = _raised(outcome["error"])
+        _refuse(problems + [problem], hint, outcome["error"])
+    if late:
+        _refuse(problems, _LATE_HINT)
+
+    returned = outcome.get("value")
+    if not (isinstance(returned, tuple) and len(returned) == 3):
+        _refuse(problems + [f"it must return a tuple (results, errors, pending), got {_describe(returned)}."],
+                "end with `return results, errors, pending`.")
+    results, errors, pending = returned
+    if not isinstance(results, dict):
+        problems.append(f"results must be a dict url -> page, got {_describe(results)}.")
+    elif results != {url: _page(url) for url in _IN_TIME}:
+        problems.append(f"results should map the urls fetched by the deadline {list(_IN_TIME)} to their pages; "
+                        f"it holds {sorted(results, key=repr)}.")
+    if not isinstance(errors, dict):
+        problems.append(f"errors must be a dict url -> exception, got {_describe(errors)}.")
+    elif list(errors) != [_FAILS] or errors[_FAILS] is not service.error:
+        problems.append(f"errors should map {_FAILS} to the ConnectionError its fetch raised, got {errors!r}.")
+    expected_pending = [url for url in _URLS if url in _SLOW or url in _QUEUED]
+    if not isinstance(pending, list):
+        problems.append(f"pending must be a list of urls, got {_describe(pending)}.")
+    elif sorted(pending) != sorted(expected_pending):
+        problems.append(f"pending should hold the {len(expected_pending)} urls not done by the deadline "
+                        f"{expected_pending}, got {pending!r}.")
+    ran_anyway = [url for url in _QUEUED if url in service.started]
+    if ran_anyway and service.most_running <= DEADLINE_WORKERS:
+        problems.append(f"the fetches still queued at the deadline ran after it returned ({', '.join(ran_anyway)}): "
+                        "the queued work was not cancelled.")
     if left:
-        problems.append(f"threads still running after it returned: {', '.join(left)}.")
-    if not (isinstance(returned, tuple) and len(returned) == 2 and all(isinstance(x, list) for x in returned)):
-        fail(problems + [f"it must return a tuple (results, errors) of two lists, got {_describe(returned)}."],
-             "end with `return results, errors`.")
-    results, errors = returned
-    if sorted(results, key=repr) != sorted(completion, key=repr):
-        problems.append(f"results should hold the {len(completion)} successful values {sorted(completion)}, "
-                        f"got {results!r}.")
-    elif results != completion:
-        if results == submission:
-            problems.append("results are in submission order: you waited for each task in turn.")
-        else:
-            problems.append(f"results should be in completion order {completion}, got {results}.")
-    failed = [exc for exc in errors if isinstance(exc, TaskFailed)]
-    if len(failed) != 1 or len(errors) != 1:
-        problems.append(f"errors should hold the one TaskFailed of task 2, got {errors!r}.")
-    if not problems and elapsed > _EXERCISE_SPEED_SHARE * sequential:
-        problems.append(f"it took {elapsed:.2f} s; run concurrently it needs about "
-                        f"{max(d for _, _, d in jobs):.2f} s (one after another: {sequential:.2f} s).")
+        problems.append(f"threads still running after the slow fetches ended: {', '.join(left)}.")
     if problems:
-        fail(problems, "submit every job to a pool of `workers` threads, then take the futures with "
-                       "as_completed(futures, timeout=...) and sort each into results or errors.")
-    return CheckPassed(f"Passed: results {results} arrived in completion order, the failure was collected, "
-                       f"and no thread was left running.")
+        _refuse(problems, _CANCEL_HINT if ran_anyway and len(problems) == 1 else _DEADLINE_HINT)
+    return CheckPassed(f"Passed: it returned {outcome['seconds']:.2f} s after the call, with {len(results)} pages, "
+                       f"{len(errors)} error and {len(pending)} urls pending; the {len(_QUEUED)} fetches still "
+                       "queued at the deadline never ran.")

@@ -1,0 +1,195 @@
+"""The exercise of 05 · Comparison: ``fetch_with_deadline`` and ``tk.check_fetch_with_deadline``.
+
+The grader must pass the solution (solutions/05_fetch_with_deadline.py), refuse the
+starting code of the notebook's exercise cell (it fetches one url at a time and waits
+for every one, past the deadline), and refuse typical wrong answers, each with the
+explanation that points at its mistake.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+
+import pytest
+
+import threadkit as tk
+from threadkit import _comparison
+from exercise_support import assert_refused, solution, stub
+
+check = tk.check_fetch_with_deadline
+
+
+def test_the_solution_passes():
+    t0 = time.perf_counter()
+    passed = check(solution("05")["fetch_with_deadline"])
+    assert passed.startswith("Passed:") and "never ran" in passed
+    assert time.perf_counter() - t0 < 3   # the check itself does not wait for the slow fetches
+
+
+def test_the_solution_leaves_the_notebooks_names_alone():
+    # %load pastes the file into the notebook, where ThreadPoolExecutor is the recording twin
+    namespace = solution("05")
+    assert "ThreadPoolExecutor" not in namespace and "wait" not in namespace
+    assert callable(namespace["fetch_with_deadline"])
+
+
+def test_the_starting_code_is_refused_past_the_deadline():
+    message = assert_refused(check, stub("05", "fetch_with_deadline"),
+                             "past the deadline", "one fetch at a time", "Hint: leaving a `with")
+    assert "raised" not in message
+
+
+# -- typical wrong answers -----------------------------------------------------------------
+def with_block(urls, fetch, deadline_s, max_workers):
+    """Waits for the deadline inside `with`: leaving the block waits for the slow fetches."""
+    results, errors = {}, {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
+        futures = {pool.submit(fetch, url): url for url in urls}
+        done, not_done = concurrent.futures.wait(futures, timeout=deadline_s)
+    for future in done:
+        try:
+            results[futures[future]] = future.result()
+        except Exception as exc:
+            errors[futures[future]] = exc
+    return results, errors, [futures[f] for f in not_done]
+
+
+def timeout_per_result(urls, fetch, deadline_s, max_workers):
+    """A timeout on each result(): every slow or queued fetch gets the whole deadline again."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers)
+    futures = {pool.submit(fetch, url): url for url in urls}
+    results, errors, pending = {}, {}, []
+    for future, url in futures.items():
+        try:
+            results[url] = future.result(timeout=deadline_s)
+        except TimeoutError:
+            pending.append(url)
+        except Exception as exc:
+            errors[url] = exc
+    pool.shutdown(wait=False, cancel_futures=True)
+    return results, errors, pending
+
+
+def without_cancel(urls, fetch, deadline_s, max_workers):
+    """Returns in time, but shutdown(wait=False) alone lets the queued fetches run later."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers)
+    futures = {pool.submit(fetch, url): url for url in urls}
+    done, not_done = concurrent.futures.wait(futures, timeout=deadline_s)
+    pool.shutdown(wait=False)
+    results, errors = {}, {}
+    for future in done:
+        try:
+            results[futures[future]] = future.result()
+        except Exception as exc:
+            errors[futures[future]] = exc
+    return results, errors, [futures[f] for f in not_done]
+
+
+def error_escapes(urls, fetch, deadline_s, max_workers):
+    """Asks every done future for its result: the failed fetch's error escapes."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers)
+    futures = {pool.submit(fetch, url): url for url in urls}
+    done, not_done = concurrent.futures.wait(futures, timeout=deadline_s)
+    pool.shutdown(wait=False, cancel_futures=True)
+    return {futures[f]: f.result() for f in done}, {}, [futures[f] for f in not_done]
+
+
+def as_completed_raises(urls, fetch, deadline_s, max_workers):
+    """as_completed(timeout=...) raises TimeoutError at the deadline."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers)
+    futures = {pool.submit(fetch, url): url for url in urls}
+    results, errors = {}, {}
+    try:
+        for future in concurrent.futures.as_completed(futures, timeout=deadline_s):
+            try:
+                results[futures[future]] = future.result()
+            except Exception as exc:
+                errors[futures[future]] = exc
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return results, errors, [url for f, url in futures.items() if not f.done()]
+
+
+def a_thread_per_url(urls, fetch, deadline_s, max_workers):
+    """Ignores max_workers: every url starts at once, so nothing is left queued."""
+    return solution("05")["fetch_with_deadline"](urls, fetch, deadline_s, len(urls))
+
+
+def errors_as_text(urls, fetch, deadline_s, max_workers):
+    """Stores str(exception) instead of the exception."""
+    results, errors, pending = solution("05")["fetch_with_deadline"](urls, fetch, deadline_s, max_workers)
+    return results, {url: str(exc) for url, exc in errors.items()}, pending
+
+
+def test_a_with_block_is_refused_past_the_deadline():
+    message = assert_refused(check, with_block, "past the deadline", "leaving a `with ThreadPoolExecutor")
+    assert "one fetch at a time" not in message
+
+
+def test_a_timeout_per_result_is_refused_past_the_deadline():
+    assert_refused(check, timeout_per_result, "past the deadline", "a timeout on each result() starts the clock")
+
+
+def test_forgetting_cancel_futures_is_refused():
+    message = assert_refused(check, without_cancel, "still queued at the deadline ran", "cancel_futures=True")
+    assert "past the deadline" not in message
+
+
+def test_an_escaping_error_is_refused():
+    assert_refused(check, error_escapes, "raised ConnectionError", "belongs in errors")
+
+
+def test_a_timeout_error_from_as_completed_is_refused():
+    assert_refused(check, as_completed_raises, "raised TimeoutError", "concurrent.futures.wait(")
+
+
+def test_too_many_threads_are_refused():
+    assert_refused(check, a_thread_per_url, "7 fetches at once; max_workers is 2", "pending should hold")
+
+
+def test_errors_as_text_are_refused():
+    assert_refused(check, errors_as_text, "errors should map https://example.test/ads to the ConnectionError")
+
+
+def test_wrong_shapes_are_refused():
+    assert_refused(check, lambda urls, fetch, deadline_s, max_workers: None,
+                   "tuple (results, errors, pending)")
+
+    def no_threads(urls, fetch, deadline_s, max_workers):
+        return [], {}, ()
+
+    assert_refused(check, no_threads, "results must be a dict", "pending must be a list")
+
+
+def test_not_written_yet_is_refused():
+    def todo(urls, fetch, deadline_s, max_workers):
+        raise NotImplementedError
+
+    assert_refused(check, todo, "not written yet")
+
+
+def test_a_hang_is_reported(monkeypatch):
+    monkeypatch.setattr(_comparison, "_SLOW_LIMIT_S", 0.3)
+    release = threading.Event()
+    try:
+        assert_refused(check, lambda urls, fetch, deadline_s, max_workers: release.wait(5), "it hangs")
+    finally:
+        release.set()
+
+
+def test_a_pool_never_shut_down_is_refused(monkeypatch):
+    monkeypatch.setattr(_comparison, "leftover_threads", lambda before: ["ThreadPoolExecutor-9_0"])
+    assert_refused(check, solution("05")["fetch_with_deadline"], "threads still running", "ThreadPoolExecutor-9_0")
+
+
+def test_the_grader_refuses_a_non_callable():
+    with pytest.raises(TypeError, match="fn must be callable"):
+        check("fetch_with_deadline")
+
+
+def test_the_fake_fetch_refuses_an_unknown_url():
+    service = _comparison._DeadlineService()
+    with pytest.raises(ValueError, match="not one of the urls given"):
+        service.fetch("https://example.test/elsewhere")
