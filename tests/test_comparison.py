@@ -363,3 +363,13 @@ def test_quiz_refuses_bad_input():
 def test_public_names_are_exported():
     for name in _comparison.__all__:
         assert getattr(tk, name) is getattr(_comparison, name)
+
+
+def test_a_threads_print_lands_under_the_cell_running_when_it_prints():
+    # Quiz question 10, measured in a fresh kernel (the pinned ipykernel 7.4 tags the
+    # line with the request it is executing); nothing is printed here.
+    from threadkit._comparison import where_a_thread_prints
+
+    assert where_a_thread_prints() == "B"
+    with pytest.raises(ValueError, match="timeout must be a finite number from 1 to 600"):
+        where_a_thread_prints(timeout=0)

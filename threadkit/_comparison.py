@@ -32,7 +32,7 @@ import threadkit as tk  # the quiz snippets are written as a notebook cell would
 
 from ._checking import CheckPassed, ExerciseError, leftover_threads, grader
 from ._explore import widget_mimebundle
-from ._validate import _describe, check_callable, check_instance, check_int, check_str
+from ._validate import _describe, check_callable, check_instance, check_int, check_number, check_str
 
 __all__ = [
     "count_code_lines",
@@ -477,6 +477,72 @@ def print_from_a_thread():
     return timer
 
 
+#: Seconds to start a kernel and run the two cells of :func:`where_a_thread_prints`.
+PRINT_CHECK_TIMEOUT = 60.0
+_CELL_A = ("import threading\n"
+           "go = threading.Event()\n"
+           "printer = threading.Thread(target=lambda: go.wait(30) and print('printed by a thread'))\n"
+           "printer.start()\n")
+_CELL_B = "go.set()\nprinter.join(30)\n"
+
+
+def where_a_thread_prints(timeout=PRINT_CHECK_TIMEOUT):
+    """Which cell a thread's print lands under, measured in a fresh kernel of the course's Python.
+
+    Cell A starts a thread that waits for an event, then prints; cell B sets
+    the event and joins the thread.  The kernel tags every output message with
+    the request it belongs to: the line's tag says which cell shows it.  The
+    thread runs in that other kernel, so nothing is printed into the notebook.
+
+    Args:
+        timeout: seconds for the whole experiment (kernel start included), 1 to 600.
+
+    Returns:
+        str: ``"A"`` (the cell that started the thread), ``"B"`` (the cell running
+        when it printed) or ``"nowhere"`` (the line never arrived).
+
+    Raises:
+        TypeError, ValueError: ``timeout`` is not a number from 1 to 600.
+        RuntimeError: the kernel did not start or answer within ``timeout``.
+    """
+    import queue as _queue_module
+    import subprocess
+    import time
+
+    from jupyter_client.manager import start_new_kernel
+
+    timeout = check_number("timeout", timeout, minimum=1, maximum=600)
+    deadline = time.monotonic() + timeout
+    try:
+        # (Its own output, e.g. a warning at start, must not reach the notebook.)
+        manager, client = start_new_kernel(kernel_name="python3", startup_timeout=timeout,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except RuntimeError as exc:
+        raise RuntimeError(f"no kernel to run the experiment in: {exc}") from exc
+    try:
+        cells = {client.execute(_CELL_A): "A"}
+        cells[client.execute(_CELL_B)] = "B"
+        idle, landed = set(), "nowhere"
+        while len(idle) < 2:  # both cells finished: every output has arrived
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError(f"the kernel did not finish the two cells within {timeout:g} s")
+            try:
+                message = client.get_iopub_msg(timeout=left)
+            except _queue_module.Empty:
+                continue
+            cell = cells.get(message["parent_header"].get("msg_id"))
+            content = message["content"]
+            if message["msg_type"] == "stream" and "printed by a thread" in content.get("text", ""):
+                landed = cell or "nowhere"
+            elif message["msg_type"] == "status" and content.get("execution_state") == "idle" and cell:
+                idle.add(cell)
+        return landed
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
 _SNIPPETS = {fn.__name__: fn for fn in (
     counter_without_lock, two_threads_store_42, short_and_long_race, map_with_a_failure,
     unread_failure, timeout_does_not_cancel, cancel_running_and_waiting, callback_threads,
@@ -494,7 +560,9 @@ class QuizQuestion(NamedTuple):
     ``printed`` is a phrase the snippet must print to stderr or log while it
     runs ("" means it must print and log nothing).  ``needs_gil`` marks an
     answer that holds only with the GIL: on a free-threaded build the check
-    expects a different outcome.
+    expects a different outcome.  ``proof``, if given, is a function that
+    :meth:`Quiz.verify` calls instead of the snippet, when the snippet's effect
+    cannot be seen from inside one call (where a print lands).
     """
 
     name: str
@@ -505,6 +573,7 @@ class QuizQuestion(NamedTuple):
     explanation: str
     printed: str = ""
     needs_gil: bool = False
+    proof: Any = None
 
 
 COURSE_QUIZ = (
@@ -634,10 +703,11 @@ COURSE_QUIZ = (
          "Under cell B, the cell running when it prints (with no cell running: under the last one run)",
          "Nowhere: output from other threads is dropped"),
         1,
-        None,
+        "B",
         "The kernel tags a print from another thread with the request it is executing at that moment, "
         "so the line lands under whichever cell runs then (with the pinned ipykernel 7.4; 6.29 to 7.0 "
         "used the starting cell). Print from the main thread, after join() or result() (04 · Callbacks).",
+        proof=where_a_thread_prints,
     ),
 )
 
@@ -731,7 +801,7 @@ class Quiz:
         return card._check()
 
     def verify(self):
-        """Run the snippet of every question that has an ``outcome``; list where the quiz is wrong.
+        """Run the snippet (or proof) of every question with an ``outcome``; list where the quiz is wrong.
 
         Each snippet runs in the calling thread with stderr and the
         ``concurrent.futures`` log captured.  It agrees with the quiz when it
@@ -748,7 +818,7 @@ class Quiz:
             if q.outcome is None:
                 continue
             try:
-                returned, printed = _run_capturing_stderr(card.snippet)
+                returned, printed = _run_capturing_stderr(q.proof or card.snippet)
             except Exception as exc:
                 problems.append(f"{number}. {q.name}() raised {type(exc).__name__}: {exc}")
                 continue
