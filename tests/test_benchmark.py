@@ -27,6 +27,7 @@ def bench(monkeypatch):
     monkeypatch.setattr(module, "WORKLOAD_REPS", 2)
     monkeypatch.setattr(module, "WORKLOAD_MAX_REPS", 2)
     monkeypatch.setattr(module, "WORKLOAD_QUIET_ROUNDS", 1)
+    monkeypatch.setattr(module, "WORKLOAD_PROCESSES", 2)
     monkeypatch.setattr(module, "ROUND_TRIPS", 20)
     monkeypatch.setattr(module, "ROUND_TRIP_REPS", 2)
     return module
@@ -40,7 +41,8 @@ def test_a_shrunken_run_prints_both_goal_lines_every_workload_and_the_round_trip
     verdicts = re.findall(r"^(PASS|FAIL) \((a|b)\) .* = \d+\.\d\dx \(goal <= \d\.\d\dx\)$", out, re.M)
     assert [part for _, part in verdicts] == ["a", "b"]
     assert status == (0 if all(v == "PASS" for v, _ in verdicts) else 1)
-    assert "[goal]: best of 2 runs per mode" in out
+    assert re.search(r"\[goal\]: median of the 2 processes' ratios: \d+\.\d\dx", out)
+    assert len(re.findall(r"^    process \d: not recorded .* best of 2 runs per mode", out, re.M)) == 2
     assert out.count("recorded (") >= 2  # the goal workload and the tiny-task one
     assert "cpu_task(200) alone takes" in out
     assert re.search(r"^INFO \(c\) recorded future round trip / not recorded = \d+\.\d\dx \(no goal\)$", out, re.M)
