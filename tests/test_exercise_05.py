@@ -9,6 +9,7 @@ explanation that points at its mistake.
 from __future__ import annotations
 
 import concurrent.futures
+import re
 import threading
 import time
 
@@ -146,7 +147,10 @@ def test_a_timeout_error_from_as_completed_is_refused():
 
 
 def test_too_many_threads_are_refused():
-    assert_refused(check, a_thread_per_url, "7 fetches at once; max_workers is 2", "pending should hold")
+    message = assert_refused(check, a_thread_per_url, "fetches at once; max_workers is 2", "pending should hold")
+    # 7 threads start one after another; a fast fetch may end before the last one starts
+    # (3.15 in the chroot saw 6 at once), so the peak is anything from 3 to 7.
+    assert int(re.search(r"ran (\d+) fetches at once", message).group(1)) in range(3, 8), message
 
 
 def test_errors_as_text_are_refused():
