@@ -10,9 +10,11 @@ is read from the notebook itself, so the test checks what a learner sees.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import re
 import runpy
+import threading
 from pathlib import Path
 
 import threadkit as tk
@@ -77,3 +79,42 @@ def assert_refused(check, answer, *phrases, **kwargs) -> str:
     missing = [p for p in phrases if p not in message]
     assert not missing, f"{check.__name__} refused, but its message lacks {missing}:\n{message}"
     return message
+
+
+class EndableLock:
+    """A plain lock for wrong answers that take it twice: the second take waits, as on a
+    ``threading.Lock``, until the lock is released, or until ``deadlocks_end()`` ends.
+
+    Then the waiting thread gets RuntimeError, so a grader's helper stuck in the deadlock
+    unwinds and ends instead of staying behind for the rest of the test run.
+    """
+
+    ended = threading.Event()
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def acquire(self):
+        while not self._lock.acquire(timeout=0.01):
+            if self.ended.is_set():
+                raise RuntimeError("this deadlock was ended by the test")
+        return True
+
+    def release(self):
+        self._lock.release()
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc_info):
+        self.release()
+
+
+@contextlib.contextmanager
+def deadlocks_end():
+    """Every wait on an EndableLock that is still stuck at the end of the block ends."""
+    EndableLock.ended.clear()
+    try:
+        yield
+    finally:
+        EndableLock.ended.set()

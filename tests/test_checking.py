@@ -11,16 +11,6 @@ from threadkit._checking import DEFAULT_CHECK_TIMEOUT, call_with_timeout, fail, 
 WAIT = 30
 
 
-@pytest.fixture(autouse=True)
-def no_leftovers():
-    before = set(threading.enumerate())
-    yield
-    extra = [t for t in threading.enumerate() if t not in before]
-    for t in extra:
-        t.join(WAIT)
-    assert [t.name for t in extra if t.is_alive()] == []
-
-
 # --------------------------------------------------------- call_with_timeout
 def test_returns_the_value():
     assert call_with_timeout(lambda: 42) == 42
@@ -68,6 +58,7 @@ def test_a_hang_fails_fast_with_an_explanation():
         entered.set()
         release.wait()  # no timeout: a learner's hang
 
+    before = set(threading.enumerate())
     t0 = time.monotonic()
     with pytest.raises(ExerciseError) as info:
         call_with_timeout(hangs, timeout=0.1, what="consumer()")
@@ -79,13 +70,13 @@ def test_a_hang_fails_fast_with_an_explanation():
         assert message.startswith("Not yet:\n  - consumer() did not return within 0.1 s")
         assert "Hint: every blocking call" in message
         assert isinstance(info.value, AssertionError)
-        helpers = [t for t in threading.enumerate() if t.name == "threadkit-check"]
-        assert len(helpers) == 1 and helpers[0].daemon and helpers[0].is_alive()
+        helpers = [t for t in threading.enumerate() if t not in before]  # the one this call started
+        assert [t.name for t in helpers] == ["threadkit-check"]
+        assert helpers[0].daemon and helpers[0].is_alive()
     finally:
         release.set()  # let the daemon helper finish: nothing is left behind
-    for t in [t for t in threading.enumerate() if t.name == "threadkit-check"]:
-        t.join(WAIT)
-        assert not t.is_alive()
+    helpers[0].join(WAIT)
+    assert not helpers[0].is_alive()
 
 
 def test_default_what_is_your_function():

@@ -14,7 +14,7 @@ import threading
 import pytest
 
 import threadkit as tk
-from exercise_support import assert_refused, solution, stub
+from exercise_support import EndableLock, assert_refused, deadlocks_end, solution, stub
 
 check = tk.check_account
 #: The hint every race-related refusal ends with.
@@ -121,6 +121,10 @@ class OneLockPerMethod(LockAroundTheWriteOnly):
 class PlainLockTakenTwice(LockAroundTheWriteOnly):
     """withdraw holds the Lock and reads self.balance, which takes the same Lock again."""
 
+    def __init__(self, balance=0):
+        super().__init__(balance)
+        self._lock = EndableLock()  # a plain Lock whose deadlock the test can end
+
     @property
     def balance(self):
         with self._lock:
@@ -158,7 +162,8 @@ def test_one_lock_per_method_is_refused_when_both_run_at_once():
 
 
 def test_a_plain_lock_taken_twice_is_explained():
-    assert_refused(check, PlainLockTakenTwice, "did not answer within", "RLock")
+    with deadlocks_end():
+        assert_refused(check, PlainLockTakenTwice, "did not answer within", "RLock")
 
 
 @pytest.mark.parametrize("answer", [LockAroundTheWriteOnly, NewLockEachCall, LockedDepositOnly])

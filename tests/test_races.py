@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 import threadkit as tk
+from exercise_support import EndableLock, deadlocks_end
 from threadkit import _races
 from threadkit._races import (
     STEPS,
@@ -269,15 +270,16 @@ def test_replay_times_out_when_a_lock_blocks_the_order():
     def noop(mine):
         pass
 
+    before = set(threading.enumerate())
     start = time.monotonic()
     with pytest.raises(TimeoutError, match="did not run or finish within"):
         # B must take the lock while A holds it: B's step blocks
         replay({"A": [take, give], "B": [noop, take, give]}, ["A", "B", "B", "A", "B"], timeout=0.2)
     assert time.monotonic() - start < 2
-    lock.release()  # A's thread took it and ended; B's blocked step then gets it and ends too
-    time.sleep(0.05)
-    if lock.locked():
-        lock.release()
+    lock.release()  # A's thread took it and ended; B's blocked step then gets it
+    for thread in set(threading.enumerate()) - before:  # B waits for a turn that never comes, then ends
+        thread.join(5)
+        assert not thread.is_alive()
 
 
 @pytest.mark.parametrize(
@@ -467,6 +469,10 @@ def test_check_account_passes_correct_accounts(account_class):
 
 def test_check_account_explains_a_self_deadlock():
     class SelfDeadlock(Locked):
+        def __init__(self, balance=0):
+            super().__init__(balance)
+            self._lock = EndableLock()  # a plain Lock whose deadlock the test can end
+
         @property
         def balance(self):
             with self._lock:
@@ -480,7 +486,7 @@ def test_check_account_explains_a_self_deadlock():
                 return False
 
     start = time.monotonic()
-    with pytest.raises(tk.ExerciseError, match="did not answer within 2 s") as info:
+    with deadlocks_end(), pytest.raises(tk.ExerciseError, match="did not answer within 2 s") as info:
         check_account(SelfDeadlock)
     assert "RLock" in str(info.value)
     assert time.monotonic() - start < 5

@@ -15,14 +15,6 @@ from threadkit import Recording, recording
 SPAN_KINDS_NOT_RUN = [k for k in tk.SPAN_KINDS if k != tk.RUN]
 
 
-@pytest.fixture(autouse=True)
-def no_active_recording():
-    """Every test starts and ends outside any recording."""
-    assert tk.current_recording() is None
-    yield
-    assert tk.current_recording() is None
-
-
 def run_threads(targets, names=None):
     threads = [
         threading.Thread(target=t, name=None if names is None else names[i]) for i, t in enumerate(targets)
