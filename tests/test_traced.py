@@ -53,19 +53,6 @@ WAIT = 30  # seconds: generous bound for waits that end as soon as the other sid
 
 
 # ------------------------------------------------------------------ helpers
-@pytest.fixture(autouse=True)
-def no_leftovers():
-    """Each test starts and ends outside a recording and leaves no thread behind."""
-    assert tk.current_recording() is None
-    before = set(threading.enumerate())
-    yield
-    assert tk.current_recording() is None
-    extra = [t for t in threading.enumerate() if t not in before]
-    for t in extra:
-        t.join(WAIT)
-    assert [t.name for t in extra if t.is_alive()] == []
-
-
 def sanitize(text):
     return re.sub(r"0x[0-9a-fA-F]+", "0x?", text)
 
@@ -98,32 +85,66 @@ def short(outcomes):
     return [o[1] for o in outcomes]
 
 
-def blocked_in(thread, function, local="t0", timeout=WAIT):
-    """Wait until ``thread`` runs a threadkit twin's ``function`` past the point that defines ``local``.
+#: Checks in a row (a few ms apart) that must find a thread asleep in a call, unmoved.
+STEADY_CHECKS = 3
 
-    The twins assign ``t0`` just before they block, so this proves that the
-    thread is (about to be) blocked in that call, whatever the machine's speed.
+
+def kernel_state(thread):
+    """The scheduler's state letter of ``thread`` (Linux /proc: "S" asleep), or None elsewhere."""
+    try:
+        with open(f"/proc/self/task/{thread.native_id}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def cpu_ns(thread):
+    """CPU time ``thread`` has used so far, or None where the platform does not tell."""
+    try:
+        return time.clock_gettime_ns(time.pthread_getcpuclockid(thread.ident))
+    except (AttributeError, OSError):
+        return None
+
+
+def snapshot(thread, method):
+    """(innermost code, instruction, CPU time) of ``thread`` while ``method`` is on its stack, else None."""
+    top = frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if frame.f_code is method.__code__:
+            return top.f_code, top.f_lasti, cpu_ns(thread)
+        frame = frame.f_back
+    return None
+
+
+def blocked_in(thread, method, timeout=WAIT):
+    """Wait until ``thread`` is blocked inside a call of ``method`` (a twin's, e.g. traced.Lock.acquire).
+
+    Blocked: the call is on the thread's stack, and at STEADY_CHECKS checks in a row the
+    thread has not moved, used no CPU and is asleep in the kernel (where the platform
+    tells). Between two checks this thread sleeps and so leaves the GIL: a thread that
+    could run would have moved on. So the call has got as far as it can, whatever the
+    machine's speed, and nothing private of the twin is read.
     """
-    ident = thread.ident if isinstance(thread, threading.Thread) else thread
     deadline = time.monotonic() + timeout
+    last, steady = None, 0
     while time.monotonic() < deadline:
-        frame = sys._current_frames().get(ident)
-        while frame is not None:
-            code = frame.f_code
-            if code.co_name == function and code.co_filename.endswith("_traced.py") and local in frame.f_locals:
-                return True
-            frame = frame.f_back
-        time.sleep(0.001)
-    raise AssertionError(f"thread {ident} never blocked in {function}()")
+        now = snapshot(thread, method)
+        unmoved = now is not None and now == last and kernel_state(thread) in ("S", None)
+        steady = steady + 1 if unmoved else 0
+        if steady >= STEADY_CHECKS:
+            return True
+        last = now
+        time.sleep(0.002)
+    raise AssertionError(f"{thread.name} never blocked in {method.__qualname__}()")
 
 
-def release_when_blocked(thread, function, event):
-    """Start a helper that sets ``event`` once ``thread`` is blocked in ``function``."""
+def release_when_blocked(thread, method, event):
+    """Start a helper that sets ``event`` once ``thread`` is blocked in a call of ``method``."""
     failures = []
 
     def helper():
         try:
-            blocked_in(thread, function)
+            blocked_in(thread, method)
         except AssertionError as exc:  # pragma: no cover - reported by the caller
             failures.append(exc)
         finally:
@@ -132,6 +153,30 @@ def release_when_blocked(thread, function, event):
     h = threading.Thread(target=helper, name="releaser")
     h.start()
     return h, failures
+
+
+def test_blocked_in_tells_a_blocked_thread_from_a_busy_one():
+    ev, stop = traced.Event(), threading.Event()
+
+    def busy():
+        while not stop.is_set():
+            sum(range(100))
+
+    waiter = threading.Thread(target=ev.wait, args=(WAIT,))
+    spinner = threading.Thread(target=busy)
+    waiter.start()
+    spinner.start()
+    try:
+        assert blocked_in(waiter, traced.Event.wait)
+        with pytest.raises(AssertionError, match="never blocked in Event.wait"):
+            blocked_in(spinner, traced.Event.wait, timeout=0.2)
+        with pytest.raises(AssertionError, match=r"never blocked in .*busy\(\)"):
+            blocked_in(spinner, busy, timeout=0.2)
+    finally:
+        stop.set()
+        ev.set()
+        waiter.join(WAIT)
+        spinner.join(WAIT)
 
 
 def lanes_named(rec):
@@ -796,7 +841,7 @@ def test_waiting_for_a_result_is_recorded_in_the_main_lane():
             f = pool.submit(release.wait, WAIT)
             with pytest.raises(cf.TimeoutError):
                 f.result(timeout=0.01)  # cannot finish before release: a guaranteed wait
-            helper, failures = release_when_blocked(threading.main_thread(), "result", release)
+            helper, failures = release_when_blocked(threading.main_thread(), traced.Future.result, release)
             assert f.result() is True  # blocks until the helper sees it blocked
             helper.join(WAIT)
             assert not failures
@@ -859,7 +904,7 @@ def test_threads_record_run_spans_exceptions_and_joins(monkeypatch):
         for t in (waiter, failing, sub):
             t.start()
         waiter.join(timeout=0.01)  # still running: a recorded wait
-        helper, failures = release_when_blocked(threading.main_thread(), "join", release)
+        helper, failures = release_when_blocked(threading.main_thread(), traced.Thread.join, release)
         waiter.join()
         helper.join(WAIT)
         failing.join()
@@ -899,7 +944,7 @@ def test_lock_wait_only_when_contended_and_hold_from_acquire_to_release():
         assert holder_in.wait(WAIT)
         assert lock.acquire(False) is False  # non-blocking failure: no wait, no hold
         assert lock.acquire(timeout=0.01) is False  # a timed wait that fails: a wait, no hold
-        helper, failures = release_when_blocked(threading.main_thread(), "acquire", holder_go)
+        helper, failures = release_when_blocked(threading.main_thread(), traced.Lock.acquire, holder_go)
         with lock:  # waits until A releases
             pass
         helper.join(WAIT)
@@ -943,7 +988,7 @@ def test_rlock_records_one_hold_for_nested_acquires_and_waits_when_contended():
         t = traced.Thread(target=holder, name="A")
         t.start()
         assert holder_in.wait(WAIT)
-        helper, failures = release_when_blocked(threading.main_thread(), "acquire", holder_go)
+        helper, failures = release_when_blocked(threading.main_thread(), traced.RLock.acquire, holder_go)
         with rlock:
             pass
         helper.join(WAIT)
@@ -982,14 +1027,14 @@ def test_queue_waits_only_when_empty_or_full():
         got = []
         consumer = traced.Thread(target=lambda: got.append(q.get()), name="consumer")
         consumer.start()
-        blocked_in(consumer, "get")
+        blocked_in(consumer, traced.Queue.get)
         q.put("d")  # wakes the consumer
         consumer.join(WAIT)
 
         q.put("e")
         producer = traced.Thread(target=q.put, args=("f",), name="producer")
         producer.start()
-        blocked_in(producer, "put")
+        blocked_in(producer, traced.Queue.put)
         assert q.get() == "e"  # makes room for the producer
         producer.join(WAIT)
         assert q.get() == "f"
@@ -1016,7 +1061,7 @@ def test_queue_join_is_recorded_when_tasks_are_unfinished():
         q.join()  # nothing unfinished: no wait
         q.put(1)
         worker = traced.Thread(target=lambda: (q.get(), q.task_done()))
-        helper, failures = release_when_blocked(threading.main_thread(), "join", threading.Event())
+        helper, failures = release_when_blocked(threading.main_thread(), traced.Queue.join, threading.Event())
         worker_started = threading.Event()
 
         def start_worker_when_joined():
@@ -1039,7 +1084,7 @@ def test_event_wait_recorded_only_when_not_set():
     ev = traced.Event(name="go")
     with tk.recording() as rec:
         assert ev.wait(0.01) is False  # not set: a wait
-        setter = threading.Thread(target=lambda: (blocked_in(threading.main_thread(), "wait"), ev.set()))
+        setter = threading.Thread(target=lambda: (blocked_in(threading.main_thread(), traced.Event.wait), ev.set()))
         setter.start()
         assert ev.wait(WAIT) is True
         setter.join(WAIT)
