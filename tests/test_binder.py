@@ -246,10 +246,13 @@ def build_binder_env(venv: Path, python: str, version: str) -> tuple[dict[str, f
 # it is kept in ~/.cache/threadkit-course/binder-env-<key>/ (XDG_CACHE_HOME
 # is honoured). The key hashes binder/*, pyproject.toml, repo2docker's lock file for that
 # Python, the interpreter, the repository path and today's date: a change to any of them,
-# or a new day, builds a fresh one (older ones are removed), so pip's choice of unpinned
-# dependencies is at most a day old. CI starts without the cache: there every run builds
-# from scratch. THREADKIT_BINDER_CACHE=0 builds a throwaway environment instead; deleting
-# the folder is always safe.
+# or a new day, builds a fresh one, so pip's choice of unpinned dependencies is at most a
+# day old. The folder's name starts with a hash of this checkout's path, and a new build
+# removes only the older builds of the same checkout: other checkouts (worktrees) on the
+# machine may be using theirs at that moment, and their caches are theirs to replace.
+# CI starts without the cache: there every run builds from scratch.
+# THREADKIT_BINDER_CACHE=0 builds a throwaway environment instead; deleting the folder is
+# always safe.
 CACHE_FORMAT = "4"  # bump when the way the environment is built changes (4: no install-time .pyc)
 STAMP = "binder-env-complete"
 
@@ -257,6 +260,16 @@ STAMP = "binder-env-complete"
 def cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "threadkit-course"
+
+
+def checkout_prefix(root: Path = ROOT) -> str:
+    """The start of the cache folders' names that this checkout builds: binder-env-<hash>-."""
+    return f"binder-env-{hashlib.sha256(str(root).encode()).hexdigest()[:8]}-"
+
+
+def superseded_builds(cache: Path, current: Path, root: Path = ROOT) -> list[Path]:
+    """This checkout's older Binder environments in ``cache``; never another checkout's."""
+    return sorted(p for p in cache.glob(checkout_prefix(root) + "*") if p.is_dir() and p != current)
 
 
 def env_key(python: str, version: str) -> str:
@@ -308,13 +321,12 @@ def binder_environment(tmp_path_factory):
         return
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
-    venv = root / f"binder-env-{env_key(python, version)}"
+    venv = root / (checkout_prefix() + env_key(python, version))
     with _Lock(root / "binder-env.lock"):
         if not (venv / STAMP).is_file() or not venv_python(venv).exists():
             shutil.rmtree(venv, ignore_errors=True)
-            for old in root.glob("binder-env-*"):
-                if old.is_dir():
-                    shutil.rmtree(old, ignore_errors=True)
+            for old in superseded_builds(root, venv):
+                shutil.rmtree(old, ignore_errors=True)
             times, _ = build_binder_env(venv, python, version)
             (venv / STAMP).write_text(json.dumps(times) + "\n")
             print(f"\nbinder env built in {venv}: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
@@ -344,6 +356,17 @@ def remove_in_background(path: Path) -> None:
 def jupyter_dirs(tmp: Path) -> dict[str, str]:
     """Isolated Jupyter config/data/runtime dirs (used by tests/test_binder_notebooks.py)."""
     return {name: str(tmp / name.lower()) for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR")}
+
+
+def test_a_new_build_removes_only_this_checkouts_older_builds(tmp_path):
+    mine = checkout_prefix()
+    current = tmp_path / (mine + "today")
+    names = [mine + "yesterday", mine + "today", checkout_prefix(tmp_path / "other-worktree") + "today",
+             "binder-env-0123456789abcdef", "sidroot", "binder-env.lock"]
+    for name in names:
+        (tmp_path / name).mkdir() if name != "binder-env.lock" else (tmp_path / name).touch()
+    assert superseded_builds(tmp_path, current) == [tmp_path / (mine + "yesterday")]
+    assert checkout_prefix(tmp_path / "other-worktree") != mine
 
 
 def test_binder_install_has_no_conflicts(binder_env):
