@@ -36,18 +36,7 @@ STD = SimpleNamespace(
     as_completed=cf.as_completed,
     wait=cf.wait,
 )
-TWIN = SimpleNamespace(
-    name="twin",
-    Lock=traced.Lock,
-    RLock=traced.RLock,
-    Queue=traced.Queue,
-    Event=traced.Event,
-    Thread=traced.Thread,
-    ThreadPoolExecutor=traced.ThreadPoolExecutor,
-    Future=traced.Future,
-    as_completed=traced.as_completed,
-    wait=traced.wait,
-)
+TWIN = SimpleNamespace(name="twin", **{name: getattr(traced, name) for name in vars(STD) if name != "name"})
 MODES = ["twin", "twin-recorded"]
 WAIT = 30  # seconds: generous bound for waits that end as soon as the other side acts
 
@@ -499,16 +488,22 @@ def pool_results_and_errors(kit):
     return out
 
 
-def pool_result_timeout(kit):
+def submit_running(pool):
+    """Submit a task that runs until released; return (its future, the release event) once it runs."""
     started, release = threading.Event(), threading.Event()
 
     def blocker():
         started.set()
         return release.wait(WAIT)
 
+    future = pool.submit(blocker)
+    assert started.wait(WAIT)
+    return future, release
+
+
+def pool_result_timeout(kit):
     with kit.ThreadPoolExecutor(max_workers=1) as pool:
-        f = pool.submit(blocker)
-        assert started.wait(WAIT)
+        f, release = submit_running(pool)
         out = [outcome(f.result, 0.01), outcome(f.exception, 0.01), outcome(f.done), outcome(f.running)]
         release.set()  # the task kept running: it now finishes normally
         out += [outcome(f.result, WAIT), outcome(f.done)]
@@ -516,15 +511,8 @@ def pool_result_timeout(kit):
 
 
 def pool_cancel(kit):
-    started, release = threading.Event(), threading.Event()
-
-    def blocker():
-        started.set()
-        return release.wait(WAIT)
-
     with kit.ThreadPoolExecutor(max_workers=1) as pool:
-        running = pool.submit(blocker)
-        assert started.wait(WAIT)
+        running, release = submit_running(pool)
         pending = pool.submit(pow, 2, 3)
         out = [
             outcome(pending.cancel),
@@ -540,15 +528,8 @@ def pool_cancel(kit):
 
 
 def pool_shutdown_cancel_futures(kit):
-    started, release = threading.Event(), threading.Event()
-
-    def blocker():
-        started.set()
-        return release.wait(WAIT)
-
     pool = kit.ThreadPoolExecutor(max_workers=1)
-    running = pool.submit(blocker)
-    assert started.wait(WAIT)
+    running, release = submit_running(pool)
     pending = [pool.submit(pow, 2, i) for i in range(3)]
     out = [outcome(pool.shutdown, wait=False, cancel_futures=True)]
     release.set()
@@ -925,8 +906,8 @@ def test_threads_record_run_spans_exceptions_and_joins(monkeypatch):
     assert all(sp.lane == 0 for sp in joins)
 
 
-def test_lock_wait_only_when_contended_and_hold_from_acquire_to_release():
-    lock = traced.Lock(name="L")
+def held_in_a_thread(lock):
+    """Start traced thread "A", holding ``lock`` until the returned event is set; (thread, event)."""
     holder_in, holder_go = threading.Event(), threading.Event()
 
     def holder():
@@ -934,14 +915,20 @@ def test_lock_wait_only_when_contended_and_hold_from_acquire_to_release():
             holder_in.set()
             holder_go.wait(WAIT)
 
+    thread = traced.Thread(target=holder, name="A")
+    thread.start()
+    assert holder_in.wait(WAIT)
+    return thread, holder_go
+
+
+def test_lock_wait_only_when_contended_and_hold_from_acquire_to_release():
+    lock = traced.Lock(name="L")
     with tk.recording() as rec:
         with lock:
             tk.mark("inside")
         assert lock.acquire(False)  # uncontended, non-blocking
         lock.release()
-        a = traced.Thread(target=holder, name="A")
-        a.start()
-        assert holder_in.wait(WAIT)
+        a, holder_go = held_in_a_thread(lock)
         assert lock.acquire(False) is False  # non-blocking failure: no wait, no hold
         assert lock.acquire(timeout=0.01) is False  # a timed wait that fails: a wait, no hold
         helper, failures = release_when_blocked(threading.main_thread(), traced.Lock.acquire, holder_go)
@@ -973,21 +960,12 @@ def test_lock_held_across_the_start_of_a_recording_records_no_hold():
 
 def test_rlock_records_one_hold_for_nested_acquires_and_waits_when_contended():
     rlock = traced.RLock(name="R")
-    holder_in, holder_go = threading.Event(), threading.Event()
-
-    def holder():
-        with rlock:
-            holder_in.set()
-            holder_go.wait(WAIT)
-
     with tk.recording() as rec:
         with rlock:
             with rlock:
                 with rlock:
                     pass
-        t = traced.Thread(target=holder, name="A")
-        t.start()
-        assert holder_in.wait(WAIT)
+        t, holder_go = held_in_a_thread(rlock)
         helper, failures = release_when_blocked(threading.main_thread(), traced.RLock.acquire, holder_go)
         with rlock:
             pass
