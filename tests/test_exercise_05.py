@@ -43,18 +43,23 @@ def test_the_starting_code_is_refused_past_the_deadline():
 
 
 # -- typical wrong answers -----------------------------------------------------------------
-def with_block(urls, fetch, deadline_s, max_workers):
-    """Waits for the deadline inside `with`: leaving the block waits for the slow fetches."""
+def outcomes(done, futures):
+    """(results, errors) of the ``done`` futures, by url (``futures`` maps each to its url)."""
     results, errors = {}, {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
-        futures = {pool.submit(fetch, url): url for url in urls}
-        done, not_done = concurrent.futures.wait(futures, timeout=deadline_s)
     for future in done:
         try:
             results[futures[future]] = future.result()
         except Exception as exc:
             errors[futures[future]] = exc
-    return results, errors, [futures[f] for f in not_done]
+    return results, errors
+
+
+def with_block(urls, fetch, deadline_s, max_workers):
+    """Waits for the deadline inside `with`: leaving the block waits for the slow fetches."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
+        futures = {pool.submit(fetch, url): url for url in urls}
+        done, not_done = concurrent.futures.wait(futures, timeout=deadline_s)
+    return (*outcomes(done, futures), [futures[f] for f in not_done])
 
 
 def timeout_per_result(urls, fetch, deadline_s, max_workers):
@@ -79,13 +84,7 @@ def without_cancel(urls, fetch, deadline_s, max_workers):
     futures = {pool.submit(fetch, url): url for url in urls}
     done, not_done = concurrent.futures.wait(futures, timeout=deadline_s)
     pool.shutdown(wait=False)
-    results, errors = {}, {}
-    for future in done:
-        try:
-            results[futures[future]] = future.result()
-        except Exception as exc:
-            errors[futures[future]] = exc
-    return results, errors, [futures[f] for f in not_done]
+    return (*outcomes(done, futures), [futures[f] for f in not_done])
 
 
 def error_escapes(urls, fetch, deadline_s, max_workers):
@@ -124,54 +123,46 @@ def errors_as_text(urls, fetch, deadline_s, max_workers):
     return results, {url: str(exc) for url, exc in errors.items()}, pending
 
 
-def test_a_with_block_is_refused_past_the_deadline():
-    message = assert_refused(check, with_block, "past the deadline", "leaving a `with ThreadPoolExecutor")
-    assert "one fetch at a time" not in message
+def returns_none(urls, fetch, deadline_s, max_workers):
+    return None
 
 
-def test_a_timeout_per_result_is_refused_past_the_deadline():
-    assert_refused(check, timeout_per_result, "past the deadline", "a timeout on each result() starts the clock")
+def returns_wrong_types(urls, fetch, deadline_s, max_workers):
+    return [], {}, ()
 
 
-def test_forgetting_cancel_futures_is_refused():
-    message = assert_refused(check, without_cancel, "still queued at the deadline ran", "cancel_futures=True")
-    assert "past the deadline" not in message
+def not_written(urls, fetch, deadline_s, max_workers):
+    raise NotImplementedError
 
 
-def test_an_escaping_error_is_refused():
-    assert_refused(check, error_escapes, "raised ConnectionError", "belongs in errors")
+#: name: (answer, phrases the refusal holds, phrases it must not hold)
+WRONG_ANSWERS = {
+    "a with block": (with_block, ["past the deadline", "leaving a `with ThreadPoolExecutor"],
+                     ["one fetch at a time"]),
+    "a timeout per result": (timeout_per_result, ["past the deadline", "a timeout on each result() starts the clock"],
+                             []),
+    "no cancel_futures": (without_cancel, ["still queued at the deadline ran", "cancel_futures=True"],
+                          ["past the deadline"]),
+    "an escaping error": (error_escapes, ["raised ConnectionError", "belongs in errors"], []),
+    "as_completed's TimeoutError": (as_completed_raises, ["raised TimeoutError", "concurrent.futures.wait("], []),
+    "errors as text": (errors_as_text, ["errors should map https://example.test/ads to the ConnectionError"], []),
+    "returns None": (returns_none, ["tuple (results, errors, pending)"], []),
+    "wrong types": (returns_wrong_types, ["results must be a dict", "pending must be a list"], []),
+    "not written yet": (not_written, ["not written yet"], []),
+}
 
 
-def test_a_timeout_error_from_as_completed_is_refused():
-    assert_refused(check, as_completed_raises, "raised TimeoutError", "concurrent.futures.wait(")
+@pytest.mark.parametrize("answer, phrases, absent", WRONG_ANSWERS.values(), ids=WRONG_ANSWERS)
+def test_wrong_answers_are_refused_with_their_explanation(answer, phrases, absent):
+    message = assert_refused(check, answer, *phrases)
+    assert not [p for p in absent if p in message], message
 
 
-def test_too_many_threads_are_refused():
+def test_a_thread_per_url_is_refused_with_its_peak():
     message = assert_refused(check, a_thread_per_url, "fetches at once; max_workers is 2", "pending should hold")
     # 7 threads start one after another; a fast fetch may end before the last one starts
     # (3.15 in the chroot saw 6 at once), so the peak is anything from 3 to 7.
     assert int(re.search(r"ran (\d+) fetches at once", message).group(1)) in range(3, 8), message
-
-
-def test_errors_as_text_are_refused():
-    assert_refused(check, errors_as_text, "errors should map https://example.test/ads to the ConnectionError")
-
-
-def test_wrong_shapes_are_refused():
-    assert_refused(check, lambda urls, fetch, deadline_s, max_workers: None,
-                   "tuple (results, errors, pending)")
-
-    def no_threads(urls, fetch, deadline_s, max_workers):
-        return [], {}, ()
-
-    assert_refused(check, no_threads, "results must be a dict", "pending must be a list")
-
-
-def test_not_written_yet_is_refused():
-    def todo(urls, fetch, deadline_s, max_workers):
-        raise NotImplementedError
-
-    assert_refused(check, todo, "not written yet")
 
 
 def test_a_hang_is_reported(monkeypatch):
