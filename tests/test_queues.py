@@ -64,7 +64,7 @@ def test_handoff_kinds_are_exported_and_documented():
     assert "Args:" in doc and "Returns:" in doc and "Raises:" in doc
 
 
-def test_the_echo_thread_really_is_another_thread():
+def test_the_echo_thread_really_is_another_thread(monkeypatch):
     seen = []
     real_loop = _queues._echo_loop
 
@@ -72,40 +72,31 @@ def test_the_echo_thread_really_is_another_thread():
         seen.append(threading.current_thread())
         real_loop(inbox, outbox, timeout)
 
-    _queues._echo_loop, saved = spying_loop, _queues._echo_loop
-    try:
-        tk.handoff_round_trip_us("SimpleQueue", rounds=5, repeats=1)
-    finally:
-        _queues._echo_loop = saved
+    monkeypatch.setattr(_queues, "_echo_loop", spying_loop)
+    tk.handoff_round_trip_us("SimpleQueue", rounds=5, repeats=1)
     assert len(seen) == 1 and seen[0] is not threading.current_thread()
     assert seen[0].name.startswith(_queues.ECHO_THREAD_PREFIX)
 
 
-def test_a_wrong_echo_is_caught():
+def test_a_wrong_echo_is_caught(monkeypatch):
     def lying_loop(inbox, outbox, timeout):
         while (item := inbox.get(timeout=timeout)) is not STOP:
             outbox.put(0)
 
-    _queues._echo_loop, saved = lying_loop, _queues._echo_loop
-    try:
-        with pytest.raises(AssertionError, match="round 1: the echo thread sent back a different item"):
-            tk.handoff_round_trip_us("Queue", rounds=5, repeats=1)
-    finally:
-        _queues._echo_loop = saved
+    monkeypatch.setattr(_queues, "_echo_loop", lying_loop)
+    with pytest.raises(AssertionError, match="round 1: the echo thread sent back a different item"):
+        tk.handoff_round_trip_us("Queue", rounds=5, repeats=1)
 
 
-def test_a_silent_echo_times_out_instead_of_hanging():
+def test_a_silent_echo_times_out_instead_of_hanging(monkeypatch):
     def silent_loop(inbox, outbox, timeout):
         while inbox.get(timeout=T) is not STOP:  # takes items, never answers
             pass
 
-    _queues._echo_loop, saved = silent_loop, _queues._echo_loop
+    monkeypatch.setattr(_queues, "_echo_loop", silent_loop)
     start = time.perf_counter()
-    try:
-        with pytest.raises(queue.Empty):
-            tk.handoff_round_trip_us("SimpleQueue", rounds=5, repeats=1, timeout=0.2)
-    finally:
-        _queues._echo_loop = saved
+    with pytest.raises(queue.Empty):
+        tk.handoff_round_trip_us("SimpleQueue", rounds=5, repeats=1, timeout=0.2)
     assert time.perf_counter() - start < 3
 
 
