@@ -14,6 +14,10 @@ exit" does not stop it from disturbing the next test. The same fixture fails a t
 leaves a threadkit recording active (every traced call of a later test would record into
 it). tests/test_thread_check.py proves that the check fails such tests and passes tests
 that clean up.
+
+A thread that belongs to a resource living longer than one test (a session fixture) and
+that the resource starts lazily, during a test, is named by that folder's conftest.py in
+`threads_outliving_a_test` (tests/browser/: playwright's event-loop executor threads).
 """
 
 from __future__ import annotations
@@ -39,8 +43,14 @@ def _active_recording():
     return None if threadkit is None else threadkit.current_recording()
 
 
+@pytest.fixture
+def threads_outliving_a_test() -> tuple[str, ...]:
+    """Name prefixes of threads that a longer-lived fixture starts during a test: none here."""
+    return ()
+
+
 @pytest.fixture(autouse=True)
-def nothing_left_behind():
+def nothing_left_behind(threads_outliving_a_test):
     """Fail the test if threads it started are still alive THREAD_GRACE s after it,
     or if it leaves a recording active."""
     before, recording_before = set(threading.enumerate()), _active_recording()
@@ -48,7 +58,8 @@ def nothing_left_behind():
     if _active_recording() not in (None, recording_before):  # (one left open earlier failed there)
         pytest.fail("this test left a threadkit recording active: leave `with tk.recording()` "
                     "before the test ends.", pytrace=False)
-    new = [t for t in threading.enumerate() if t not in before and _joinable(t)]
+    new = [t for t in threading.enumerate() if t not in before and _joinable(t)
+           and not t.name.startswith(threads_outliving_a_test)]
     deadline = time.monotonic() + THREAD_GRACE
     for thread in new:
         thread.join(max(0.0, deadline - time.monotonic()))

@@ -1,5 +1,5 @@
 """The check of tests/conftest.py fails a test that leaves a thread running or a recording
-open, and passes tests that clean up.
+open, and passes tests that clean up, or whose thread a longer-lived fixture owns.
 
 A small test file runs with that conftest in-process (pytester), its grace shortened.
 What its tests leave behind is ended here afterwards: each thread waits on an event kept
@@ -20,7 +20,12 @@ GRACE_LINE = "THREAD_GRACE = 2.0"
 
 LEAKY_TESTS = '''
 import threading
+import pytest
 import threadkit as tk
+
+@pytest.fixture
+def threads_outliving_a_test():  # as tests/browser/conftest.py names playwright's threads
+    return ("kept-by-a-session-fixture",)
 
 def start(name, daemon, seconds=None):
     stop = threading.Event()
@@ -51,6 +56,9 @@ def test_its_thread_ends_within_the_grace():
 def test_closes_its_recording():
     with tk.recording():
         pass
+
+def test_leaves_a_thread_of_a_longer_lived_fixture():
+    start("kept-by-a-session-fixture", daemon=True)
 '''
 
 
@@ -64,13 +72,13 @@ def test_a_test_that_leaves_a_thread_or_a_recording_fails(pytester: pytest.Pytes
         result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider")
     finally:
         for thread in threading.enumerate():
-            if thread.name.startswith("left-behind"):
+            if thread.name.startswith(("left-behind", "kept-by")):
                 thread.stop.set()
                 thread.join(5)
         if hasattr(me, "left_open"):
             me.left_open.__exit__(None, None, None)
             del me.left_open
-    result.assert_outcomes(passed=6, errors=3)
+    result.assert_outcomes(passed=7, errors=3)
     result.stdout.fnmatch_lines([
         "*ERROR at teardown of test_leaves_a_thread*",
         "*left 1 thread(s) running 0.5 s after it ended: 'left-behind'. End them*",

@@ -252,6 +252,15 @@ def browser(browser_path, lab, tmp_path_factory):
             context.close()
 
 
+@pytest.fixture
+def threads_outliving_a_test() -> tuple[str, ...]:
+    """For the thread check of tests/conftest.py: playwright drives Chromium from an asyncio
+    loop that lives as long as the session's `browser`; the loop's default executor starts
+    its threads (asyncio_0, asyncio_1, ...) when a test first needs them, and ends them
+    when the loop closes, after the last test."""
+    return ("asyncio_",)
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
