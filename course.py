@@ -6,6 +6,10 @@ Usage:
                                                   notebooks/00_start_here.ipynb
     python3 course.py test [PYTEST-ARGS...]       run the whole test suite (unit tests,
                                                   every notebook, lab, Binder, browser)
+    python3 course.py test --quick [PYTEST-ARGS...]
+                                                  the development loop: unit tests and
+                                                  every notebook only (no lab, Binder
+                                                  or browser checks), in parallel
     python3 course.py execute [NOTEBOOK...]       re-execute notebooks in place (default:
                                                   all of notebooks/*.ipynb)
     python3 course.py setup                       only create or update the environment
@@ -30,7 +34,10 @@ Arguments after `lab` go to `jupyter lab` (e.g. `--no-browser --port 8899`; a fi
 argument that is a path opens that notebook instead). `test` without arguments runs the
 whole suite in parallel: pytest-xdist with one worker per CPU core (at most
 MAX_TEST_WORKERS; one core: one process; COURSE_TEST_WORKERS=N sets N, 0 runs it in one
-process), whole files per worker. Arguments after `test` go to `python -m pytest` unchanged, in one process unless
+process), whole files per worker; this is what CI runs. `test --quick` runs the same way
+but leaves out QUICK_IGNORES (the lab, Binder and browser checks, which start servers,
+build environments and drive Chromium); pytest arguments may follow it (e.g. `-x`).
+Other arguments after `test` go to `python -m pytest` unchanged, in one process unless
 they say `-n` (e.g. `-q tests/test_harness.py`, `notebooks`). The exit status is the one
 of the command that ran.
 """
@@ -60,9 +67,15 @@ MAX_TEST_WORKERS = 6
 # Whole files per worker (a notebook's cells share one kernel, a module its fixtures), in
 # the order the root conftest.py collects them (longest first), not xdist's own order.
 PARALLEL_OPTIONS = ("--dist", "loadfile", "--no-loadscope-reorder")
+# What `test --quick` leaves out: the checks that serve JupyterLab, rebuild Binder's
+# environment or drive Chromium. The rest (unit tests, every notebook under strict nbval)
+# is the development loop.
+QUICK_IGNORES = ("tests/browser", "tests/test_lab.py", "tests/test_binder.py",
+                 "tests/test_binder_notebooks.py")
 UV_PIN = re.compile(r"^uv==(\S+)\s*$", re.M)
 
 USAGE = """usage: python3 course.py {lab,test,execute,setup} [ARGS...]
+       python3 course.py test --quick [PYTEST-ARGS...]
        python3 course.py --help"""
 
 
@@ -297,13 +310,18 @@ def cmd_lab(args: list) -> int:
 
 
 def cmd_test(args: list) -> int:
+    quick = "--quick" in args  # course.py's own option: pytest has none of that name
+    if quick:
+        args = [f"--ignore={path}" for path in QUICK_IGNORES] + [a for a in args if a != "--quick"]
     venv = ensure_env(tools=True)
     env = child_env(venv)
-    if not args:
+    spread = not args or (quick and not any(a.startswith(("-n", "--numprocesses")) for a in args))
+    if spread:
         workers = xdist_workers(env)
         if workers:
-            args = ["-n", str(workers), *PARALLEL_OPTIONS]
-            say(f"running the whole suite on {workers} pytest-xdist workers")
+            args = ["-n", str(workers), *PARALLEL_OPTIONS, *args]
+            say(f"running {'the quick loop' if quick else 'the whole suite'} on "
+                f"{workers} pytest-xdist workers")
     return exec_in_root([venv_python(venv), "-m", "pytest", *args], env)
 
 

@@ -55,6 +55,46 @@ def test_test_without_arguments_runs_in_parallel_and_with_arguments_as_given(cou
     ]
 
 
+QUICK = ["--ignore=tests/browser", "--ignore=tests/test_lab.py", "--ignore=tests/test_binder.py",
+         "--ignore=tests/test_binder_notebooks.py"]
+
+
+@pytest.mark.parametrize("args, workers_env, expected", [
+    (["--quick"], None, ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK]),
+    (["--quick", "-x", "-q"], None, ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK, "-x", "-q"]),
+    (["-x", "--quick"], None, ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK, "-x"]),
+    (["--quick"], "0", QUICK),  # COURSE_TEST_WORKERS=0: one process, as for the whole suite
+    (["--quick", "-n", "1"], None, [*QUICK, "-n", "1"]),  # the user's worker count wins
+])
+def test_quick_runs_unit_tests_and_notebooks_in_parallel_without_lab_binder_browser(
+        course, monkeypatch, args, workers_env, expected):
+    calls = []
+    monkeypatch.setattr(course, "ensure_env", lambda tools: calls.append(tools) or Path("/venv"))
+    monkeypatch.setattr(course, "exec_in_root", lambda cmd, env: calls.append(cmd[1:]) or 0)
+    monkeypatch.setattr(course.os, "cpu_count", lambda: 2)
+    if workers_env is None:
+        monkeypatch.delenv("COURSE_TEST_WORKERS", raising=False)
+    else:
+        monkeypatch.setenv("COURSE_TEST_WORKERS", workers_env)
+    assert course.cmd_test(list(args)) == 0
+    assert calls == [True, ["-m", "pytest", *expected]]
+
+
+def test_quick_leaves_out_exactly_the_lab_binder_and_browser_checks(course):
+    for path in course.QUICK_IGNORES:  # a renamed file would otherwise run in the quick loop
+        assert (ROOT / path).exists(), f"QUICK_IGNORES names {path}, which does not exist"
+    assert {Path(p).name for p in course.QUICK_IGNORES} == {
+        "browser", "test_lab.py", "test_binder.py", "test_binder_notebooks.py"}
+    assert not any(p.startswith("notebooks") for p in course.QUICK_IGNORES)
+
+
+def test_quick_is_documented_in_the_help_and_the_readme(course, capsys):
+    assert course.main(["--help"]) == 0
+    assert "python3 course.py test --quick" in capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert re.search(r"^python3 course\.py test --quick\s+#", readme, re.M), "README's Start names it"
+
+
 # -- what each command installs: the course (requirements.txt) or also the test tools ----
 TEST_TOOLS = {"pytest", "nbval", "pytest-xdist", "playwright", "jupyter-repo2docker"}
 
@@ -83,7 +123,8 @@ def test_the_test_tools_are_pinned_apart_from_the_course(course):
 
 
 @pytest.mark.parametrize("command, args, tools", [
-    ("lab", [], False), ("execute", [], False), ("test", [], True), ("setup", [], True),
+    ("lab", [], False), ("execute", [], False), ("test", [], True), ("test", ["--quick"], True),
+    ("setup", [], True),
 ])
 def test_lab_and_execute_need_the_course_only_test_and_setup_the_tools(
         course, monkeypatch, command, args, tools):
