@@ -315,8 +315,11 @@ def cmd_test(args: list) -> int:
         args = [f"--ignore={path}" for path in QUICK_IGNORES] + [a for a in args if a != "--quick"]
     venv = ensure_env(tools=True)
     env = child_env(venv)
-    spread = not args or (quick and not any(a.startswith(("-n", "--numprocesses")) for a in args))
-    if spread:
+    if quick and any(a.startswith(("-n", "--numprocesses")) for a in args):
+        # The user's worker count, but still whole files per worker: xdist's own `--dist
+        # load` would spread a notebook's cells over workers, each in a fresh kernel.
+        args = [*PARALLEL_OPTIONS, *args]
+    elif quick or not args:
         workers = xdist_workers(env)
         if workers:
             args = ["-n", str(workers), *PARALLEL_OPTIONS, *args]

@@ -64,7 +64,9 @@ QUICK = ["--ignore=tests/browser", "--ignore=tests/test_lab.py", "--ignore=tests
     (["--quick", "-x", "-q"], None, ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK, "-x", "-q"]),
     (["-x", "--quick"], None, ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK, "-x"]),
     (["--quick"], "0", QUICK),  # COURSE_TEST_WORKERS=0: one process, as for the whole suite
-    (["--quick", "-n", "1"], None, [*QUICK, "-n", "1"]),  # the user's worker count wins
+    # The user's worker count wins, still with whole files (a notebook's cells) per worker.
+    (["--quick", "-n", "3"], None, ["--dist", "loadfile", "--no-loadscope-reorder", *QUICK, "-n", "3"]),
+    (["--quick", "-n3"], "0", ["--dist", "loadfile", "--no-loadscope-reorder", *QUICK, "-n3"]),
 ])
 def test_quick_runs_unit_tests_and_notebooks_in_parallel_without_lab_binder_browser(
         course, monkeypatch, args, workers_env, expected):
