@@ -34,9 +34,10 @@ Arguments after `lab` go to `jupyter lab` (e.g. `--no-browser --port 8899`; a fi
 argument that is a path opens that notebook instead). `test` without arguments runs the
 whole suite in parallel: pytest-xdist with one worker per CPU core (at most
 MAX_TEST_WORKERS; one core: one process; COURSE_TEST_WORKERS=N sets N, 0 runs it in one
-process), whole files per worker; this is what CI runs. `test --quick` runs the same way
-but leaves out QUICK_IGNORES (the lab, Binder and browser checks, which start servers,
-build environments and drive Chromium); pytest arguments may follow it (e.g. `-x`).
+process), whole files per worker; this is what CI runs. `test --quick` leaves out
+QUICK_IGNORES (the lab, Binder and browser checks, which start servers, build
+environments and drive Chromium) and runs the rest with two workers per core (at most
+MAX_TEST_WORKERS; one core: one process); pytest arguments may follow it (e.g. `-x`).
 Other arguments after `test` go to `python -m pytest` unchanged, in one process unless
 they say `-n` (e.g. `-q tests/test_harness.py`, `notebooks`). The exit status is the one
 of the command that ran.
@@ -72,6 +73,12 @@ PARALLEL_OPTIONS = ("--dist", "loadfile", "--no-loadscope-reorder")
 # is the development loop.
 QUICK_IGNORES = ("tests/browser", "tests/test_lab.py", "tests/test_binder.py",
                  "tests/test_binder_notebooks.py")
+# What is left mostly waits (the demos' sleeps, kernel round trips: in one process it used
+# 67 CPU-s in 136 s), so --quick runs two workers per core. Measured on 2 cores otherwise
+# idle: 54 s with 4 workers, 75 s with 2, for the same ~80 CPU-s; with other work on the
+# machine 63-99 s against 78-84 s. 9 of 9 runs with 4 workers passed. (The whole suite,
+# with Chromium and the Binder builds in it, keeps one per core: see xdist_workers.)
+QUICK_WORKERS_PER_CORE = 2
 UV_PIN = re.compile(r"^uv==(\S+)\s*$", re.M)
 
 USAGE = """usage: python3 course.py {lab,test,execute,setup} [ARGS...]
@@ -260,8 +267,11 @@ def install_with_uv(python: Path, env: dict, files: tuple = (REQUIREMENTS,)) -> 
     return True
 
 
-def xdist_workers(env: dict) -> int:
-    """How many pytest-xdist workers `course.py test` starts (0: run in one process)."""
+def xdist_workers(env: dict, per_core: int = 1) -> int:
+    """How many pytest-xdist workers `course.py test` starts (0: run in one process).
+
+    `per_core`: workers per CPU core (QUICK_WORKERS_PER_CORE for `test --quick`).
+    """
     wanted = env.get("COURSE_TEST_WORKERS", "").strip()
     if wanted:
         if not wanted.isdigit():
@@ -271,7 +281,7 @@ def xdist_workers(env: dict) -> int:
     # waits on kernels, the browser, the demos' sleeps), but measured here it also made
     # the notebooks' timing checks fail now and then (2 of 4 runs of the whole suite).
     cores = os.cpu_count() or 1
-    return min(cores, MAX_TEST_WORKERS) if cores > 1 else 0
+    return min(cores * per_core, MAX_TEST_WORKERS) if cores > 1 else 0
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -320,7 +330,7 @@ def cmd_test(args: list) -> int:
         # load` would spread a notebook's cells over workers, each in a fresh kernel.
         args = [*PARALLEL_OPTIONS, *args]
     elif quick or not args:
-        workers = xdist_workers(env)
+        workers = xdist_workers(env, QUICK_WORKERS_PER_CORE if quick else 1)
         if workers:
             args = ["-n", str(workers), *PARALLEL_OPTIONS, *args]
             say(f"running {'the quick loop' if quick else 'the whole suite'} on "

@@ -60,9 +60,10 @@ QUICK = ["--ignore=tests/browser", "--ignore=tests/test_lab.py", "--ignore=tests
 
 
 @pytest.mark.parametrize("args, workers_env, expected", [
-    (["--quick"], None, ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK]),
-    (["--quick", "-x", "-q"], None, ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK, "-x", "-q"]),
-    (["-x", "--quick"], None, ["-n", "2", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK, "-x"]),
+    (["--quick"], None, ["-n", "4", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK]),
+    (["--quick", "-x", "-q"], None, ["-n", "4", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK, "-x", "-q"]),
+    (["-x", "--quick"], None, ["-n", "4", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK, "-x"]),
+    (["--quick"], "3", ["-n", "3", "--dist", "loadfile", "--no-loadscope-reorder", *QUICK]),
     (["--quick"], "0", QUICK),  # COURSE_TEST_WORKERS=0: one process, as for the whole suite
     # The user's worker count wins, still with whole files (a notebook's cells) per worker.
     (["--quick", "-n", "3"], None, ["--dist", "loadfile", "--no-loadscope-reorder", *QUICK, "-n", "3"]),
@@ -80,6 +81,13 @@ def test_quick_runs_unit_tests_and_notebooks_in_parallel_without_lab_binder_brow
         monkeypatch.setenv("COURSE_TEST_WORKERS", workers_env)
     assert course.cmd_test(list(args)) == 0
     assert calls == [True, ["-m", "pytest", *expected]]
+
+
+@pytest.mark.parametrize("cores, workers", [(1, 0), (2, 4), (3, 6), (64, 6), (None, 0)])
+def test_quick_runs_two_workers_per_core_at_most_six(course, monkeypatch, cores, workers):
+    monkeypatch.setattr(course.os, "cpu_count", lambda: cores)
+    assert course.xdist_workers({}, course.QUICK_WORKERS_PER_CORE) == workers
+    assert course.xdist_workers({"COURSE_TEST_WORKERS": "2"}, course.QUICK_WORKERS_PER_CORE) == 2
 
 
 def test_quick_leaves_out_exactly_the_lab_binder_and_browser_checks(course):
