@@ -6,25 +6,39 @@ Usage:
                                                   notebooks/00_start_here.ipynb
     python3 course.py test [PYTEST-ARGS...]       run the whole test suite (unit tests,
                                                   every notebook, lab, Binder, browser)
+    python3 course.py test --quick [PYTEST-ARGS...]
+                                                  the development loop: unit tests and
+                                                  every notebook only (no lab, Binder
+                                                  or browser checks), in parallel
     python3 course.py execute [NOTEBOOK...]       re-execute notebooks in place (default:
                                                   all of notebooks/*.ipynb)
     python3 course.py setup                       only create or update the environment
+                                                  (with the test tools)
     python3 course.py --help                      show this help
 
 Every command first makes sure the course environment exists: a virtual environment
 (`.venv` next to this file, or the directory named by the COURSE_VENV environment
 variable) created with the Python that runs this script (3.11 or newer; tested on
 3.11-3.15, GIL builds; newer ones get a warning), holding the pinned requirements.txt
-and this project (`pip install -e .`). The install uses uv (its pinned version,
-installed into the environment with pip) and falls back to pip if uv fails. It runs again only when requirements.txt, pyproject.toml or the environment's
-Python changed: a stamp file in the environment records their sha256. Delete the
-environment to start from scratch.
+and this project (`pip install -e .`). `lab` and `execute` need nothing more; `test` and
+`setup` also install the test tools pinned in requirements-test.txt (pytest, nbval,
+xdist, playwright, repo2docker). The install uses uv (its pinned version, installed into
+the environment with pip) and falls back to pip if uv fails. It runs again only when
+what the command needs changed: a stamp file in the environment records the sha256 of
+requirements.txt, pyproject.toml and the environment's Python (all that `lab` needs) and,
+once the test tools are in, of requirements-test.txt with them. So `lab` after `test`
+installs nothing, and `test` after `lab` adds the test tools. Delete the environment to
+start from scratch.
 
 Arguments after `lab` go to `jupyter lab` (e.g. `--no-browser --port 8899`; a first
 argument that is a path opens that notebook instead). `test` without arguments runs the
 whole suite in parallel: pytest-xdist with one worker per CPU core (at most
 MAX_TEST_WORKERS; one core: one process; COURSE_TEST_WORKERS=N sets N, 0 runs it in one
-process), whole files per worker. Arguments after `test` go to `python -m pytest` unchanged, in one process unless
+process), whole files per worker; this is what CI runs. `test --quick` leaves out
+QUICK_IGNORES (the lab, Binder and browser checks, which start servers, build
+environments and drive Chromium) and runs the rest with two workers per core (at most
+MAX_TEST_WORKERS; one core: one process); pytest arguments may follow it (e.g. `-x`).
+Other arguments after `test` go to `python -m pytest` unchanged, in one process unless
 they say `-n` (e.g. `-q tests/test_harness.py`, `notebooks`). The exit status is the one
 of the command that ran.
 """
@@ -40,7 +54,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-REQUIREMENTS = ROOT / "requirements.txt"
+REQUIREMENTS = ROOT / "requirements.txt"  # the course: all that `lab` and `execute` need
+TEST_REQUIREMENTS = ROOT / "requirements-test.txt"  # the test tools, for `test` and `setup`
 PYPROJECT = ROOT / "pyproject.toml"
 NOTEBOOKS = ROOT / "notebooks"
 START_NOTEBOOK = NOTEBOOKS / "00_start_here.ipynb"
@@ -53,9 +68,21 @@ MAX_TEST_WORKERS = 6
 # Whole files per worker (a notebook's cells share one kernel, a module its fixtures), in
 # the order the root conftest.py collects them (longest first), not xdist's own order.
 PARALLEL_OPTIONS = ("--dist", "loadfile", "--no-loadscope-reorder")
+# What `test --quick` leaves out: the checks that serve JupyterLab, rebuild Binder's
+# environment or drive Chromium. The rest (unit tests, every notebook under strict nbval)
+# is the development loop.
+QUICK_IGNORES = ("tests/browser", "tests/test_lab.py", "tests/test_binder.py",
+                 "tests/test_binder_notebooks.py")
+# What is left mostly waits (the demos' sleeps, kernel round trips: in one process it used
+# 67 CPU-s in 136 s), so --quick runs two workers per core. Measured on 2 cores otherwise
+# idle: 54 s with 4 workers, 75 s with 2, for the same ~80 CPU-s; with other work on the
+# machine 63-99 s against 78-84 s. 9 of 9 runs with 4 workers passed. (The whole suite,
+# with Chromium and the Binder builds in it, keeps one per core: see xdist_workers.)
+QUICK_WORKERS_PER_CORE = 2
 UV_PIN = re.compile(r"^uv==(\S+)\s*$", re.M)
 
 USAGE = """usage: python3 course.py {lab,test,execute,setup} [ARGS...]
+       python3 course.py test --quick [PYTEST-ARGS...]
        python3 course.py --help"""
 
 
@@ -129,17 +156,40 @@ def python_version(python: Path) -> tuple:
     return numbers, out
 
 
-def stamp_for(version: str) -> str:
+def requirement_files(tools: bool) -> tuple:
+    """The files one install reads: the course's, and the test tools' if `tools`."""
+    return (REQUIREMENTS, TEST_REQUIREMENTS) if tools else (REQUIREMENTS,)
+
+
+def stamp_for(version: str, tools: bool = False) -> str:
+    """sha256 of what an install with (or without) the test tools depends on."""
     digest = hashlib.sha256()
-    for path in (REQUIREMENTS, PYPROJECT):
+    for path in (*requirement_files(tools), PYPROJECT):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(b"python\0" + version.encode())
     return digest.hexdigest()
 
 
-def ensure_env() -> Path:
-    """Create the venv if missing and install the pinned requirements if they changed."""
-    for path in (REQUIREMENTS, PYPROJECT):
+def read_stamp(stamp: Path) -> dict:
+    """The stamp's digests by name ("course", "test"); {} if missing or unreadable.
+
+    A stamp is one line per installed set, e.g. "course 3f2a...". The test tools' digest
+    covers requirements.txt too, so it is stale as soon as the course's is.
+    """
+    try:
+        lines = stamp.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    found = dict(line.split(None, 1) for line in lines if len(line.split()) == 2)
+    return found if set(found) <= {"course", "test"} else {}
+
+
+def ensure_env(tools: bool = False) -> Path:
+    """Create the venv if missing; install what the command needs if it changed.
+
+    `tools`: the command needs the test tools (requirements-test.txt) too.
+    """
+    for path in (*requirement_files(tools), PYPROJECT):
         if not path.is_file():
             raise CourseError(f"{path} is missing; is this a complete checkout?")
     venv = venv_dir()
@@ -171,23 +221,31 @@ def ensure_env() -> Path:
             + f"Delete that directory and run course.py with Python {tested_range()}."
         )
     stamp = venv / STAMP_NAME
-    wanted = stamp_for(version)
-    if not created and stamp.is_file() and stamp.read_text().strip() == wanted:
+    key = "test" if tools else "course"
+    wanted = {"course": stamp_for(version)}
+    if tools:
+        wanted["test"] = stamp_for(version, tools=True)
+    if not created and read_stamp(stamp).get(key) == wanted[key]:
         return venv
     if stamp.exists():
         stamp.unlink()
-    say("installing the pinned requirements (a minute or two the first time)")
-    if not install_with_uv(python, env):
+    files = requirement_files(tools)
+    say("installing " + " and ".join(f.name for f in files) + " (a minute or so the first time)")
+    if not install_with_uv(python, env, files):
         if created:
             run([python, "-m", "pip", "install", "--upgrade", "pip"], env)
-        run([python, "-m", "pip", "install", "-r", REQUIREMENTS, "-e", ROOT], env)
-    stamp.write_text(wanted + "\n")
+        run([python, "-m", "pip", "install", *requirement_args(files), "-e", ROOT], env)
+    stamp.write_text("".join(f"{name} {digest}\n" for name, digest in wanted.items()))
     say(f"environment ready: {venv}")
     return venv
 
 
-def install_with_uv(python: Path, env: dict) -> bool:
-    """Install requirements.txt and the project with uv; False (said why) if that failed.
+def requirement_args(files: tuple) -> list:
+    return [arg for path in files for arg in ("-r", path)]
+
+
+def install_with_uv(python: Path, env: dict, files: tuple = (REQUIREMENTS,)) -> bool:
+    """Install the requirement files and the project with uv; False (said why) if that failed.
 
     uv resolves and installs the same pins as pip in a few seconds instead of half a
     minute. It is itself pinned in requirements.txt and installed into the environment by
@@ -202,15 +260,18 @@ def install_with_uv(python: Path, env: dict) -> bool:
     try:
         run([python, "-m", "pip", "install", "-q", f"uv=={match.group(1)}"], env)
         run([python, "-m", "uv", "pip", "install", "--python", python, "--compile-bytecode",
-             "-r", REQUIREMENTS, "-e", ROOT], env)
+             *requirement_args(files), "-e", ROOT], env)
     except CourseError as exc:
         say(f"uv could not install the requirements ({exc}); using pip instead")
         return False
     return True
 
 
-def xdist_workers(env: dict) -> int:
-    """How many pytest-xdist workers `course.py test` starts (0: run in one process)."""
+def xdist_workers(env: dict, per_core: int = 1) -> int:
+    """How many pytest-xdist workers `course.py test` starts (0: run in one process).
+
+    `per_core`: workers per CPU core (QUICK_WORKERS_PER_CORE for `test --quick`).
+    """
     wanted = env.get("COURSE_TEST_WORKERS", "").strip()
     if wanted:
         if not wanted.isdigit():
@@ -220,7 +281,7 @@ def xdist_workers(env: dict) -> int:
     # waits on kernels, the browser, the demos' sleeps), but measured here it also made
     # the notebooks' timing checks fail now and then (2 of 4 runs of the whole suite).
     cores = os.cpu_count() or 1
-    return min(cores, MAX_TEST_WORKERS) if cores > 1 else 0
+    return min(cores * per_core, MAX_TEST_WORKERS) if cores > 1 else 0
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -259,13 +320,21 @@ def cmd_lab(args: list) -> int:
 
 
 def cmd_test(args: list) -> int:
-    venv = ensure_env()
+    quick = "--quick" in args  # course.py's own option: pytest has none of that name
+    if quick:
+        args = [f"--ignore={path}" for path in QUICK_IGNORES] + [a for a in args if a != "--quick"]
+    venv = ensure_env(tools=True)
     env = child_env(venv)
-    if not args:
-        workers = xdist_workers(env)
+    if quick and any(a.startswith(("-n", "--numprocesses")) for a in args):
+        # The user's worker count, but still whole files per worker: xdist's own `--dist
+        # load` would spread a notebook's cells over workers, each in a fresh kernel.
+        args = [*PARALLEL_OPTIONS, *args]
+    elif quick or not args:
+        workers = xdist_workers(env, QUICK_WORKERS_PER_CORE if quick else 1)
         if workers:
-            args = ["-n", str(workers), *PARALLEL_OPTIONS]
-            say(f"running the whole suite on {workers} pytest-xdist workers")
+            args = ["-n", str(workers), *PARALLEL_OPTIONS, *args]
+            say(f"running {'the quick loop' if quick else 'the whole suite'} on "
+                f"{workers} pytest-xdist workers")
     return exec_in_root([venv_python(venv), "-m", "pytest", *args], env)
 
 
@@ -352,7 +421,7 @@ def tidy_outputs(path: Path) -> None:
 def cmd_setup(args: list) -> int:
     if args:
         raise CourseError(f"setup takes no arguments\n{USAGE}", 2)
-    ensure_env()
+    ensure_env(tools=True)
     return 0
 
 

@@ -7,11 +7,11 @@
 
 Each version gets its own course environment, `.venv-3.X` in the repository root (set
 through COURSE_VENV; created and kept up to date by `course.py` itself, so this also proves
-that requirements.txt installs on that version), then `python3.X course.py setup` and
-`python3.X course.py test` run in it: the unit tests, every notebook (nbval) and the Binder
-checks (--skip-binder leaves those out). The browser tests are skipped
-(THREADKIT_BROWSER=skip; they test JupyterLab and Chromium, not the Python version) unless
---browser is given.
+that requirements.txt and requirements-test.txt install on that version), then
+`python3.X course.py setup` and `python3.X course.py test` run in it: the unit tests, every
+notebook (nbval) and the Binder checks (--skip-binder leaves those out). The browser tests
+are skipped (THREADKIT_BROWSER=skip; they test JupyterLab and Chromium, not the Python
+version) unless --browser is given.
 
 Interpreters are looked up as `python3.X` on PATH and in pyenv (`$PYENV_ROOT` or
 ~/.pyenv, newest patch release first). A version in CHROOT_VERSIONS (3.14, 3.15) that is

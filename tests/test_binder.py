@@ -43,13 +43,11 @@ CONDA_TO_PYPI = {
     "jupyterhub-base": "jupyterhub",
     "python-fastjsonschema": "fastjsonschema",
 }
-# requirements.txt entries that Binder does not need: the server (from repo2docker's base
-# environment) and test tools. Everything else in requirements.txt is what the notebooks
-# import, and binder/requirements.txt must pin it to the same version.
-NOT_FOR_BINDER = {
-    "jupyterlab", "jupyter-server", "nbval", "pytest", "nbconvert", "nbclient", "nbformat",
-    "playwright", "jupyter-repo2docker", "uv", "pytest-xdist",
-}
+# requirements.txt entries that Binder does not need: the server and what executes
+# notebooks (from repo2docker's base environment) and the installer. Everything else in
+# requirements.txt is what the notebooks import, and binder/requirements.txt must pin it to
+# the same version. (The test tools live in requirements-test.txt, not checked here.)
+NOT_FOR_BINDER = {"jupyterlab", "jupyter-server", "nbconvert", "nbclient", "nbformat", "uv"}
 SERVER_SIDE = ("jupyterlab", "notebook", "jupyter-server", "jupyterhub")  # left to the base
 
 
@@ -130,7 +128,7 @@ def test_binder_folder_holds_only_what_is_meant():
 
 # -- repo2docker's own view --------------------------------------------------------------
 def test_repo2docker_dockerfile_uses_binder_config():
-    pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements.txt")
+    pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements-test.txt")
     escapism = pytest.importorskip("escapism")
     version = runtime_version()
     proc = run(
@@ -177,7 +175,7 @@ def normalize(name: str) -> str:
 
 def base_environment(version: str) -> dict[str, str]:
     """Name -> version of every Python package in repo2docker's base env (linux-64)."""
-    repo2docker = pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements.txt")
+    repo2docker = pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements-test.txt")
     lock = Path(repo2docker.__file__).parent / "buildpacks" / "conda" / f"environment.py-{version}-linux-64.lock"
     assert lock.is_file(), f"repo2docker has no base environment for Python {version}"
     requirements = {}
@@ -311,7 +309,7 @@ def binder_environment(tmp_path_factory):
     python = find_python(version)
     if python is None:
         pytest.skip(f"no Python {version} found (binder/runtime.txt); install it to run this check")
-    pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements.txt")
+    pytest.importorskip("repo2docker", reason="jupyter-repo2docker is pinned in requirements-test.txt")
     if os.environ.get("THREADKIT_BINDER_CACHE", "1") == "0":
         venv = tmp_path_factory.mktemp("binder") / "venv"
         times, _ = build_binder_env(venv, python, version)

@@ -10,7 +10,7 @@ runtime folder is a short one in /tmp, as a socket path is limited to 107 bytes.
 Enabling, skipping, failing:
 - The browser is THREADKIT_BROWSER (path to a Chromium or Chrome executable) if set,
   else the first of chromium, chromium-browser, google-chrome(-stable) on PATH
-  (Debian/Ubuntu: `apt-get install chromium`). Playwright comes from requirements.txt;
+  (Debian/Ubuntu: `apt-get install chromium`). Playwright comes from requirements-test.txt;
   its own browser download (`playwright install`) is never needed.
 - THREADKIT_BROWSER=skip skips these tests on purpose (scripts/test_all_pythons.py uses it).
 - Otherwise a missing browser or a missing playwright package skips them, with a message
