@@ -1,4 +1,4 @@
-"""Tests of threadkit._callbacks: the context-variable helpers of notebook 04 and the grader's machinery.
+"""Tests of threadkit.lessons.callbacks: the context-variable helpers of notebook 04 and the grader's machinery.
 
 The grader itself (check_first_success) is tested against the solution, the
 notebook's starting code and wrong answers in tests/test_exercise_04.py.
@@ -13,7 +13,7 @@ import time
 import pytest
 
 import threadkit as tk
-from threadkit import _callbacks
+from threadkit.lessons import callbacks as _callbacks
 
 WAIT = 5.0  # generous timeout for anything that should finish in tens of ms
 

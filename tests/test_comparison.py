@@ -1,4 +1,4 @@
-"""Unit tests for threadkit._comparison: line counts, hand-off timing, tables, the quiz.
+"""Unit tests for threadkit.lessons.comparison: line counts, hand-off timing, tables, the quiz.
 
 The exercise grader (check_fetch_with_deadline) is tested in test_exercise_05.py.
 """
@@ -10,8 +10,8 @@ import time
 import pytest
 
 import threadkit as tk
-from threadkit import _comparison
-from threadkit._comparison import (
+from threadkit.lessons import comparison as _comparison
+from threadkit.lessons.comparison import (
     COURSE_QUIZ,
     Quiz,
     QuizQuestion,
@@ -368,7 +368,7 @@ def test_public_names_are_exported():
 def test_a_threads_print_lands_under_the_cell_running_when_it_prints():
     # Quiz question 10, measured in a fresh kernel (the pinned ipykernel 7.4 tags the
     # line with the request it is executing); nothing is printed here.
-    from threadkit._comparison import where_a_thread_prints
+    from threadkit.lessons.comparison import where_a_thread_prints
 
     assert where_a_thread_prints() == "B"
     with pytest.raises(ValueError, match="timeout must be a finite number from 1 to 600"):

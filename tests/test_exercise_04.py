@@ -317,7 +317,7 @@ def test_the_learners_own_error_is_kept_as_the_cause():
         check(not_written_yet)
     assert isinstance(info.value.__cause__, NotImplementedError)
     text = "\n".join(info.value._render_traceback_())
-    assert "in not_written_yet" in text and "threadkit/_callbacks.py" not in text
+    assert "in not_written_yet" in text and "threadkit/lessons/callbacks.py" not in text
 
 
 def test_the_grader_leaves_the_futures_logger_as_it_found_it():

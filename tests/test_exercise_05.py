@@ -16,7 +16,7 @@ import time
 import pytest
 
 import threadkit as tk
-from threadkit import _comparison
+from threadkit.lessons import comparison as _comparison
 from exercise_support import assert_refused, solution, stub
 
 check = tk.check_fetch_with_deadline

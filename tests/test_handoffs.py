@@ -11,7 +11,7 @@ import threading
 import pytest
 
 import threadkit as tk
-from threadkit import _kinds, traced
+from threadkit import kinds as _kinds, traced
 from threadkit._timeline import MAX_HANDOFF_ARROWS
 
 WAIT = 10  # seconds: every blocking call has a timeout

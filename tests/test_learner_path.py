@@ -43,8 +43,8 @@ ANSWER_WITHIN = 3
 LOAD_LINE = re.compile(r"^# %load \.\./solutions/(\d\d_[a-z0-9_]+\.py)\s*$", re.M)
 DEFINED = re.compile(r"^(?:def|class) (\w+)|^(\w+)\s*=(?!=)", re.M)
 CODE_DEFINED = re.compile(r"^(?:def|class) (\w+)", re.M)
-CHECK_CALL = re.compile(r"\btk\.(check_\w+)\s*\(")
-CONFIRM = re.compile(r"\btk\.confirm_refused\(\s*tk\.(check_\w+)")
+CHECK_CALL = re.compile(r"\b(?:tk\.)?(check_\w+)\s*\(")
+CONFIRM = re.compile(r"\b(?:tk\.)?confirm_refused\(\s*(?:tk\.)?(check_\w+)")
 FURTHER = ("## going further", "# going further")
 
 notebook = pytest.mark.parametrize("name", NAMES)

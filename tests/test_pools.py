@@ -1,4 +1,4 @@
-"""Unit tests for threadkit._pools: the fake web site. Its exercise check (check_fetch_all) is
+"""Unit tests for threadkit.lessons.pools: the fake web site. Its exercise check (check_fetch_all) is
 tested in tests/test_exercise_01.py."""
 
 import pickle
@@ -9,18 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import threadkit as tk
-from threadkit import _pools
-from threadkit._pools import FakeWeb, FetchError, page_delay_ms
+from threadkit.lessons import pools as _pools
+from threadkit.lessons.pools import FakeWeb, FetchError, page_delay_ms
 
 
-def test_exported_from_threadkit():
-    assert tk.check_fetch_all is _pools.check_fetch_all
-    assert tk.FakeWeb is FakeWeb
-    assert tk.FetchError is FetchError
-    assert set(_pools.__all__) <= set(tk.__all__)
-
-
-# ------------------------------------------------------------------- FakeWeb
 def test_page_delays_are_known_and_scrambled():
     delays = [page_delay_ms(i) for i in range(100)]
     assert all(10 <= d <= 30 for d in delays)

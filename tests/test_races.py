@@ -1,4 +1,4 @@
-"""Unit tests for threadkit._races: the interleaving explorer, its drawing and widget,
+"""Unit tests for threadkit.lessons.races: the interleaving explorer, its drawing and widget,
 the schedule replay. The Account exercise's grader (check_account) is tested in
 tests/test_exercise_02.py."""
 
@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 
 import threadkit as tk
-from threadkit import _races
-from threadkit._races import (
+from threadkit.lessons import races as _races
+from threadkit.lessons.races import (
     STEPS,
     Interleavings,
     Schedule,

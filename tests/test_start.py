@@ -1,10 +1,10 @@
-"""Unit tests for threadkit._start: the makespan helpers and the CPU-bound verdict,
+"""Unit tests for threadkit.lessons.start: the makespan helpers and the CPU-bound verdict,
 with the build replaced by fake PythonBuilds to cover branches this machine cannot run."""
 
 import pytest
 
 import threadkit as tk
-from threadkit import _start
+from threadkit.lessons import start as _start
 
 STANDARD = tk.PythonBuild("3.11.7", free_threaded=False, gil_enabled=True)
 FREE_THREADED = tk.PythonBuild("3.14.0", free_threaded=True, gil_enabled=False)
@@ -64,6 +64,5 @@ def test_cpu_threads_verdict_validates(kwargs, error, words):
         tk.cpu_threads_verdict(args.pop("cpu_ns"), args.pop("wall_ns"), **args)
 
 
-def test_makespan_helpers_still_agree():
-    assert tk.ideal_makespan_ms(9, 4, 40) == 120
+def test_the_prediction_check_counts_rounds():
     assert "3 rounds" in str(tk.check_makespan_prediction(120, tasks=9, workers=4, delay_ms=40))

@@ -7,7 +7,7 @@ import time
 import pytest
 
 import threadkit as tk
-from threadkit import _kinds
+from threadkit import kinds as _kinds
 from threadkit._timeline import CPU_LABEL, DEFAULT_FIGSIZE, INSTANT_MARKERS, KIND_COLORS
 from threadkit.traced import Lock, Thread, ThreadPoolExecutor
 

@@ -13,6 +13,8 @@ import time
 
 from ._validate import check_callable, check_number, check_str
 
+__all__ = ["confirm_refused", "ExerciseError", "CheckPassed"]
+
 #: Seconds a check waits for the learner's code before calling it a hang.
 DEFAULT_CHECK_TIMEOUT = 10.0
 #: Longest timeout :func:`call_with_timeout` accepts (one hour).

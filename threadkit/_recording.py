@@ -22,8 +22,11 @@ import threading
 from time import perf_counter_ns, thread_time_ns
 from typing import NamedTuple, Optional
 
-from . import _kinds
+from . import kinds as _kinds
 from ._validate import check_callable, check_choice, check_instance, check_int, check_number, check_str
+
+__all__ = ["recording", "current_recording", "span", "mark", "best_of",
+           "Recording", "Span", "Instant", "ThreadInfo", "Handoff", "NeverRetrieved"]
 
 NS_PER_MS = 1_000_000
 NS_PER_US = 1_000
@@ -42,7 +45,7 @@ class Span(NamedTuple):
     CPU time the thread used during the span (``time.thread_time_ns``), or
     ``None`` when it was not measured (only running spans measure it).  A traced
     pool's task also counts the pool's own few microseconds before it started
-    (see ``_pool_task`` in ``_traced.py``).
+    (see ``_pool_task`` in ``traced.py``).
     """
 
     lane: int

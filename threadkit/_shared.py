@@ -36,7 +36,7 @@ from threading import current_thread
 from time import perf_counter_ns
 from typing import NamedTuple, Optional
 
-from . import _kinds
+from . import kinds as _kinds
 from . import _recording
 from ._timeline import CPU_COLOR, FIGURE_DPI, INSTANT_COLORS, KIND_COLORS, KIND_HATCHES, _enable_notebook_rendering
 from ._validate import _describe, check_instance, check_int, check_str

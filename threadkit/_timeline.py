@@ -35,7 +35,7 @@ import numbers
 import sys
 from typing import NamedTuple
 
-from . import _kinds
+from . import kinds as _kinds
 from ._recording import Recording
 from ._validate import _describe, check_instance
 

@@ -10,11 +10,13 @@
 import math
 import numbers
 
-from ._build import BuildVerdict, check_build
-from ._checking import CheckPassed, fail, grader
-from ._validate import check_int, check_number
+from .._build import BuildVerdict, check_build
+from .._checking import CheckPassed, fail, grader
+from .._validate import check_int, check_number
+from .._workloads import ideal_makespan_ms
 
-__all__ = ["ideal_makespan_ms", "check_makespan_prediction", "cpu_threads_verdict"]
+__all__ = ["check_makespan_prediction", "cpu_threads_verdict"]
+
 
 #: How far (as a fraction) a prediction may be from the ideal makespan and still count.
 PREDICTION_TOLERANCE = 0.1
@@ -24,30 +26,6 @@ ONE_CORE_MAX = 1.2
 #: On a free-threaded build with the GIL off, CPU-bound threads on 2+ cores should use
 #: more than this many cores together (documented, not measurable on the course's machine).
 PARALLEL_MIN = 1.2
-
-
-def ideal_makespan_ms(tasks, workers, delay_ms):
-    """Makespan of ``tasks`` equal I/O tasks of ``delay_ms`` on ``workers`` threads.
-
-    The pool runs the tasks in ``ceil(tasks / workers)`` rounds, each as long as
-    one task, so the ideal is ``ceil(tasks / workers) * delay_ms`` (real runs add
-    a few milliseconds of start-up and hand-off).
-
-    Args:
-        tasks: number of tasks, >= 0.
-        workers: number of worker threads, >= 1.
-        delay_ms: duration of one task in milliseconds, >= 0.
-
-    Returns:
-        float: the ideal makespan in milliseconds.
-
-    Raises:
-        TypeError, ValueError: an argument is of the wrong type or out of range.
-    """
-    tasks = check_int("tasks", tasks, minimum=0)
-    workers = check_int("workers", workers, minimum=1)
-    delay_ms = check_number("delay_ms", delay_ms, minimum=0)
-    return math.ceil(tasks / workers) * delay_ms
 
 
 @grader

@@ -2,9 +2,6 @@
 
 * :data:`STOP` is a sentinel: a unique object that means "no more items".
   Put it on a queue after the last item; a consumer that gets it stops.
-* :func:`handoff_round_trip_us` measures what handing one item to another
-  thread and getting it back costs (two-thread ping-pong), for ``Queue``,
-  ``SimpleQueue`` and a one-worker pool's ``Future``.
 * :func:`check_pipeline` checks the exercise: a pipeline stage
   ``run_stage(inbox, outbox, process, workers)`` that reads ``(index, item)``
   pairs from ``inbox`` until :data:`STOP`, processes them with ``workers``
@@ -21,11 +18,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ._checking import DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, call_with_timeout, grader
-from ._validate import _describe, check_callable, check_choice, check_int, check_number, check_str
-from ._workloads import TaskFailed
+from .._checking import DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, call_with_timeout, grader
+from .._validate import _describe, check_callable, check_choice, check_int, check_number, check_str
+from .._workloads import TaskFailed
 
-__all__ = ["STOP", "ROUND_TRIP_KINDS", "handoff_round_trip_us", "check_pipeline"]
+__all__ = ["STOP", "check_pipeline"]
 
 
 class _StopType:
@@ -54,118 +51,6 @@ class _StopType:
 
 #: The end-of-stream sentinel: put it on a queue after the last item; compare with ``is``.
 STOP = _StopType()
-
-# ------------------------------------------------------- hand-off cost between threads
-#: What :func:`handoff_round_trip_us` can measure: two ``queue.Queue`` objects, two
-#: ``queue.SimpleQueue`` objects, or ``submit(...).result()`` on a one-worker pool.
-ROUND_TRIP_KINDS = ("Queue", "SimpleQueue", "Future")
-#: Round trips per timed run, by default, and the most accepted.
-DEFAULT_ROUNDS = 2000
-MAX_ROUNDS = 1_000_000
-#: Timed runs (the fastest is kept), by default, and the most accepted.
-DEFAULT_REPEATS = 3
-MAX_REPEATS = 100
-#: Seconds any one ``get``/``result``/``join`` inside the measurement may wait.
-HANDOFF_TIMEOUT = 5.0
-#: Name prefix of the echo thread (or pool worker) the measurement starts and joins.
-ECHO_THREAD_PREFIX = "threadkit-echo"
-
-
-def _echo_loop(inbox, outbox, timeout):
-    """Echo thread: put back every item it gets, until STOP (or nothing comes for ``timeout`` s)."""
-    while True:
-        try:
-            item = inbox.get(timeout=timeout)
-        except queue.Empty:  # the main side gave up: end rather than wait forever
-            return
-        if item is STOP:
-            return
-        outbox.put(item)
-
-
-def _queue_ping_pong(factory, rounds, timeout):
-    """Seconds for ``rounds`` round trips main -> echo thread -> main through two queues."""
-    ping, pong = factory(), factory()
-    echo = threading.Thread(target=_echo_loop, args=(ping, pong, timeout), name=ECHO_THREAD_PREFIX, daemon=True)
-    echo.start()
-    try:
-        ping.put(-1)  # warm-up: the echo thread is running and waiting before the clock starts
-        pong.get(timeout=timeout)
-        start = time.perf_counter()
-        for i in range(rounds):
-            ping.put(i)
-            if pong.get(timeout=timeout) != i:
-                raise AssertionError(f"round {i}: the echo thread sent back a different item")
-        elapsed = time.perf_counter() - start
-    finally:
-        ping.put(STOP)
-        echo.join(timeout)
-    if echo.is_alive():
-        raise RuntimeError(f"the echo thread did not end within {timeout:g} s")
-    return elapsed
-
-
-def _identity(item):
-    return item
-
-
-def _future_ping_pong(rounds, timeout):
-    """Seconds for ``rounds`` times ``submit(identity, i).result()`` on a one-worker pool."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=ECHO_THREAD_PREFIX) as pool:
-        pool.submit(_identity, -1).result(timeout=timeout)  # warm-up: the worker thread exists
-        start = time.perf_counter()
-        for i in range(rounds):
-            if pool.submit(_identity, i).result(timeout=timeout) != i:
-                raise AssertionError(f"round {i}: the future returned a different item")
-        return time.perf_counter() - start
-
-
-_PING_PONG = {
-    "Queue": lambda rounds, timeout: _queue_ping_pong(queue.Queue, rounds, timeout),
-    "SimpleQueue": lambda rounds, timeout: _queue_ping_pong(queue.SimpleQueue, rounds, timeout),
-    "Future": _future_ping_pong,
-}
-
-
-def handoff_round_trip_us(kind, rounds=DEFAULT_ROUNDS, *, repeats=DEFAULT_REPEATS, timeout=HANDOFF_TIMEOUT):
-    """Microseconds one round trip to another thread and back costs: a two-thread ping-pong.
-
-    One item at a time, so every hand-off wakes a thread that is waiting for it
-    (which a put-then-get loop in one thread never does: that measures only the
-    data structure).  For ``"Queue"`` and ``"SimpleQueue"`` the caller puts
-    ``i`` on one queue, an echo thread gets it and puts it on a second queue,
-    and the caller gets it back; for ``"Future"`` the caller does
-    ``pool.submit(identity, i).result()`` on a one-worker
-    ``ThreadPoolExecutor``.  Every item is checked on its way back, each run
-    starts with one untimed round (so thread start-up is not counted), and the
-    helper thread is joined before the function returns.  The standard classes
-    are used, not the recording twins.  The number depends on the machine and
-    its load; compare kinds measured in the same session.
-
-    Args:
-        kind: one of :data:`ROUND_TRIP_KINDS`: ``"Queue"``, ``"SimpleQueue"``, ``"Future"``.
-        rounds: round trips per timed run, an int from 1 to 1,000,000.
-        repeats: timed runs, an int from 1 to 100; the fastest one counts.
-        timeout: seconds any single wait may take, > 0 and <= 600 (nothing hangs).
-
-    Returns:
-        float: microseconds per round trip (two hand-offs), from the fastest run.
-
-    Raises:
-        TypeError: ``kind`` is not a str, ``rounds``/``repeats`` not ints, ``timeout`` not a number.
-        ValueError: ``kind`` is not one of :data:`ROUND_TRIP_KINDS`, or a number is out of range.
-        queue.Empty, TimeoutError: an item did not come back within ``timeout``.
-    """
-    check_str("kind", kind)
-    check_choice("kind", kind, ROUND_TRIP_KINDS)
-    rounds = check_int("rounds", rounds, minimum=1, maximum=MAX_ROUNDS)
-    repeats = check_int("repeats", repeats, minimum=1, maximum=MAX_REPEATS)
-    timeout = check_number("timeout", timeout, minimum=0.001, maximum=MAX_TIMEOUT)
-    best = math.inf
-    for _ in range(repeats):
-        best = min(best, _PING_PONG[kind](rounds, timeout))
-    return best / rounds * 1e6
-
 
 # ------------------------------------------------------------ the check's data
 #: Number of ``(index, item)`` pairs the check sends through the stage.

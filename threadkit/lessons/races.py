@@ -26,10 +26,10 @@ import threading
 import time
 from typing import NamedTuple, Optional
 
-from ._checking import CheckPassed, ExerciseError, call_with_timeout, fail, grader
-from ._explore import widget_mimebundle
-from ._build import BuildVerdict, check_build
-from ._validate import _describe, check_callable, check_instance, check_int, check_number
+from .._checking import CheckPassed, ExerciseError, call_with_timeout, fail, grader
+from .._explore import widget_mimebundle
+from .._build import BuildVerdict, check_build
+from .._validate import _describe, check_callable, check_instance, check_int, check_number
 
 __all__ = [
     "STEPS",
@@ -423,7 +423,7 @@ def _effect(name, step, state):
 
 def _enable_figure_display():
     """Let IPython show a bare matplotlib Figure (the timeline module knows how)."""
-    from . import _timeline
+    from .. import _timeline
 
     _timeline._enable_notebook_rendering()
 

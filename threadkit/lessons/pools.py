@@ -15,8 +15,8 @@ lesson, so it lives in the notebook, not here.
 import threading
 import time
 
-from ._checking import DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, call_with_timeout, grader
-from ._validate import _describe, check_callable, check_int, check_number, check_str
+from .._checking import DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, call_with_timeout, grader
+from .._validate import _describe, check_callable, check_int, check_number, check_str
 
 __all__ = ["FetchError", "FakeWeb", "check_fetch_all"]
 

@@ -30,9 +30,9 @@ from typing import Any, NamedTuple
 
 import threadkit as tk  # the quiz snippets are written as a notebook cell would (used when they run)
 
-from ._checking import CheckPassed, ExerciseError, leftover_threads, grader
-from ._explore import widget_mimebundle
-from ._validate import _describe, check_callable, check_instance, check_int, check_number, check_str
+from .._checking import CheckPassed, ExerciseError, leftover_threads, grader
+from .._explore import widget_mimebundle
+from .._validate import _describe, check_callable, check_instance, check_int, check_number, check_str
 
 __all__ = [
     "count_code_lines",

@@ -19,9 +19,9 @@ import threading
 from concurrent.futures import CancelledError, InvalidStateError, wait
 from concurrent.futures import Future as _StdFuture
 
-from . import _checking
-from ._checking import CheckPassed, call_with_timeout, fail, grader, leftover_threads
-from ._validate import check_callable, check_number
+from .. import _checking
+from .._checking import CheckPassed, call_with_timeout, fail, grader, leftover_threads
+from .._validate import check_callable, check_number
 
 __all__ = [
     "check_first_success",
