@@ -6,12 +6,14 @@ by raising :class:`ExerciseError`.  On success it returns a
 :class:`CheckPassed`, which a notebook shows as one line of text.
 """
 
+import contextlib
+import logging
 import os
 import threading
 import traceback
 import time
 
-from ._validate import check_callable, check_number, check_str
+from ._validate import check_callable, check_number, check_str, describe
 
 __all__ = ["confirm_refused", "ExerciseError", "CheckPassed"]
 
@@ -73,42 +75,68 @@ class CheckPassed(str):
         return str(self)
 
 
-def fail(problems, hint=""):
-    """Raise :class:`ExerciseError` listing ``problems`` (a list of sentences).
-
-    The message reads ``"Not yet:"``, then one ``"  - <problem>"`` line per
-    problem, then ``"Hint: <hint>"`` if a hint is given.
+def fail(problems, hint=None, cause=None):
+    """Raise :class:`ExerciseError`: ``"Not yet:"``, one ``"  - <problem>"`` line each, a hint.
 
     Args:
-        problems: a list (or other iterable) of sentences, or one sentence as a str.
-        hint: one sentence on how to fix it, or "" (or None) for none.
+        problems: a str, or a list whose items are a str or a ``(problem, hint)`` pair.
+        hint: the hint shown when no problem brings its own (the first paired hint wins).
+        cause: the learner's exception behind the problems, kept as ``__cause__``.
 
     Raises:
         ExerciseError: always, when the arguments are valid.
         TypeError, ValueError: ``problems`` is empty or not text, ``hint`` is not a str.
     """
-    if hint is not None:
-        check_str("hint", hint)
-    if isinstance(problems, str):
+    if isinstance(problems, (str, tuple)):
         problems = [problems]
     try:
         problems = list(problems)
     except TypeError:
-        raise TypeError(
-            f"problems must be a list of str (or one str), got {problems!r} (type {type(problems).__name__})"
-        ) from None
+        raise TypeError(f"problems must be a list of str (or one str), got {describe(problems)}") from None
     if not problems:
         raise ValueError("problems must name at least one problem, got an empty list")
-    for p in problems:
-        check_str("each of problems", p)
-    lines = ["Not yet:"] + [f"  - {p}" for p in problems]
+    texts, hints = [], []
+    for problem in problems:
+        text, own_hint = problem if isinstance(problem, tuple) else (problem, None)
+        texts.append(check_str("each of problems", text))
+        if own_hint:
+            hints.append(own_hint)
+    hint = hints[0] if hints else hint
+    lines = ["Not yet:"] + [f"  - {text}" for text in texts]
     if hint:
-        lines.append(f"Hint: {hint}")
-    raise ExerciseError("\n".join(lines))
+        lines.append(f"Hint: {check_str('hint', hint)}")
+    raise ExerciseError("\n".join(lines)) from cause
 
 
-def call_with_timeout(fn, *args, timeout=DEFAULT_CHECK_TIMEOUT, what="your function", **kwargs):
+def describe_error(exc):
+    """``"TypeName: message"``, or the type's name alone when the message is empty."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def explain_raised(call, exc, raised):
+    """Raise :class:`ExerciseError` for an exception the learner's function raised.
+
+    Args:
+        call: how the function was called, e.g. ``"fetch_all(urls, fetch, max_workers=4)"``.
+        exc: the exception it raised (kept as the cause).
+        raised: ``{exception type: (problem or None, hint)}``, searched in order with
+            ``isinstance``; a ``None`` problem reads ``"<call> raised <describe_error(exc)>"``.
+    """
+    for kind, (problem, hint) in raised.items():
+        if isinstance(exc, kind):
+            break
+    else:
+        problem, hint = None, "read the traceback above this message: the error happened inside your function."
+    if problem is None and isinstance(exc, NotImplementedError):
+        problem = f"{call} raised NotImplementedError: it is not written yet."
+    fail([problem or f"{call} raised {describe_error(exc)}"], hint, cause=exc)
+
+
+def call_with_timeout(fn, *args, timeout=DEFAULT_CHECK_TIMEOUT, what="your function", raised=None, **kwargs):
     """Call ``fn(*args, **kwargs)`` in a helper thread and wait at most ``timeout`` s.
+
+    With ``raised`` (see :func:`explain_raised`), an exception ``fn`` raises becomes an
+    :class:`ExerciseError` that explains it.
 
     Returns:
         what ``fn`` returned.
@@ -140,8 +168,65 @@ def call_with_timeout(fn, *args, timeout=DEFAULT_CHECK_TIMEOUT, what="your funct
             "every blocking call (get, result, join, acquire) needs a timeout or a matching put/set.",
         )
     if "error" in outcome:
+        if raised is not None and isinstance(outcome["error"], Exception):
+            explain_raised(what, outcome["error"], raised)
         raise outcome["error"]
     return outcome.get("value")
+
+
+def new_threads(before, grace=0.0):
+    """Threads alive now that were not in ``before`` (nor this thread, nor a check's helper).
+
+    With ``grace`` 0, no thread is joined: from 3.14 even ``join(0)`` lets others run, and a
+    freed pool's idle workers end in that moment, hiding a pool that was never shut down.
+    With ``grace`` > 0, the threads share that many seconds to end first.
+
+    Returns:
+        list[threading.Thread]: the threads still alive, sorted by name.
+    """
+    known = set(before)
+    me = threading.current_thread()
+    extra = [t for t in threading.enumerate() if t not in known and t is not me and t.name != "threadkit-check"]
+    if grace > 0:
+        deadline = time.monotonic() + grace
+        for thread in extra:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return sorted((t for t in extra if t.is_alive()), key=lambda t: t.name)
+
+
+class _Log(logging.Handler):
+    """What ``concurrent.futures`` logged: ``errors`` (exceptions) and ``text``."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.errors, self._lines = [], []
+
+    def emit(self, record):
+        self._lines.append(record.getMessage())
+        if record.exc_info and record.exc_info[1] is not None:
+            self.errors.append(record.exc_info[1])
+            self._lines.append(describe_error(record.exc_info[1]))
+
+    @property
+    def text(self):
+        return "\n".join(self._lines)
+
+
+@contextlib.contextmanager
+def futures_log():
+    """Collect what ``concurrent.futures`` logs (a done-callback that raised) instead of printing it.
+
+    Yields:
+        an object with ``errors`` (the exceptions logged) and ``text`` (the messages).
+    """
+    logger, log = logging.getLogger("concurrent.futures"), _Log()
+    propagate, logger.propagate = logger.propagate, False
+    logger.addHandler(log)
+    try:
+        yield log
+    finally:
+        logger.removeHandler(log)
+        logger.propagate = propagate
 
 
 def leftover_threads(before, grace=LEFTOVER_GRACE):
