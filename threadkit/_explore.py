@@ -17,10 +17,8 @@ scenario returned.  It runs once at creation, so a saved notebook shows a
 figure.  ipywidgets is imported only when :func:`explore` is called.
 """
 
-import base64
 import html
 import inspect
-import io
 import keyword
 import math
 import numbers
@@ -28,6 +26,7 @@ import numbers
 from ._recording import recording
 from ._timeline import draw, summarize
 from ._validate import _describe, check_callable
+from ._display import figure_bundle as _figure_bundle, widget_bundle as widget_mimebundle  # TEMPORARY (H2)
 
 __all__ = ["explore", "Explorer"]
 
@@ -304,24 +303,3 @@ def _format_value(value):
     if isinstance(value, float):
         return f"{value:.{_SIGNIFICANT_DIGITS}g}"
     return str(value)
-
-
-def _figure_bundle(figure):
-    """A display bundle (PNG + text) of ``figure``, independent of any backend."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=EXPLORER_PNG_DPI)
-    return {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": repr(figure)}
-
-
-def widget_mimebundle(owner, **kwargs):
-    """Display bundle of ``owner.widget`` whose text is ``repr(owner)``.
-
-    Jupyter shows the widget; the plain-text part, which notebook tests
-    compare, stays stable instead of naming widget model ids.
-    """
-    bundle = owner.widget._repr_mimebundle_(**kwargs)
-    if isinstance(bundle, tuple):
-        bundle = bundle[0]
-    bundle = dict(bundle or {})
-    bundle["text/plain"] = repr(owner)
-    return bundle

@@ -38,6 +38,7 @@ from typing import NamedTuple
 from . import kinds as _kinds
 from ._recording import Recording
 from ._validate import _describe, check_instance
+from ._display import enable_figure_display as _enable_notebook_rendering  # TEMPORARY (H2)
 
 __all__ = [
     "draw",
@@ -845,36 +846,3 @@ def _legend_columns(n_entries):
     """Columns for a legend of ``n_entries``: as few rows as possible, rows balanced."""
     rows = math.ceil(n_entries / _LEGEND_MAX_COLUMNS)
     return math.ceil(n_entries / rows)
-
-
-def _enable_notebook_rendering():
-    """Make IPython show a bare ``Figure`` as a PNG image (no pyplot needed).
-
-    IPython registers its PNG formatter for figures only when the inline
-    backend is activated, which happens when pyplot is imported.  Notebooks of
-    this course never import pyplot, so register the same formatter (IPython's
-    own ``print_figure``) here, once, only inside a running IPython, and only
-    if nothing is registered yet (a user's choice, e.g. retina, is kept).
-    The figure is not managed by pyplot, so it is never shown a second time.
-    """
-    ipython_module = sys.modules.get("IPython")
-    if ipython_module is None:
-        return
-    shell = ipython_module.get_ipython()
-    formatters = getattr(getattr(shell, "display_formatter", None), "formatters", None)
-    if not formatters:
-        return
-    from matplotlib.figure import Figure
-
-    for mime in ("image/png", "image/svg+xml", "image/jpeg", "application/pdf"):
-        formatter = formatters.get(mime)
-        if formatter is None:
-            continue
-        try:
-            formatter.lookup_by_type(Figure)
-            return  # some figure format is already registered: keep it
-        except KeyError:
-            pass
-    from IPython.core.pylabtools import print_figure
-
-    formatters["image/png"].for_type(Figure, lambda fig: print_figure(fig, "png"))
