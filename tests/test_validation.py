@@ -12,6 +12,7 @@ import pytest
 import threadkit as tk
 from threadkit import Recording, traced
 from threadkit import _checking, _validate
+from threadkit.lessons.pools import FakeWeb, check_fetch_all
 
 NAN = float("nan")
 INF = float("inf")
@@ -28,6 +29,12 @@ def nothing():
 
 
 CASES = [
+    # --------------------------------------------------------- lesson 01
+    ("check_fetch_all fetch_all", lambda: check_fetch_all(42), TypeError, "fetch_all", "42"),
+    ("check_fetch_all timeout str", lambda: check_fetch_all(nothing, timeout="soon"), TypeError, "timeout", "'soon'"),
+    ("check_fetch_all timeout<0", lambda: check_fetch_all(nothing, timeout=-1), ValueError, "timeout", "-1"),
+    ("FakeWeb.fetch url", lambda: FakeWeb().fetch("https://example.com/page/12"), ValueError, "url", "page/12'"),
+    ("FakeWeb.fetch url int", lambda: FakeWeb().fetch(url=0), ValueError, "url", "got 0"),
     # --------------------------------------------------------- workloads
     ("io_task delay<0", lambda: tk.io_task(-1), ValueError, "delay", "-1"),
     ("io_task delay nan", lambda: tk.io_task(NAN), ValueError, "delay", "nan"),
