@@ -22,6 +22,7 @@ __all__ = ["Shared", "lost_updates", "draw_race"]
 
 READ, WRITE = "read", "write"
 _NS_PER_MS = 1_000_000
+_NAN = float("nan")
 
 
 class Access(NamedTuple):
@@ -48,12 +49,7 @@ class LostUpdate(NamedTuple):
 
     @property
     def missing(self):
-        """What the lost write added, ``write.value - read.value``; over all lost updates of ``+=``
-        updates, the expected final value minus the real one.
-
-        Raises:
-            ValueError: the lost write was not computed from a read.
-        """
+        """What the lost write added, ``write.value - read.value`` (ValueError if it read nothing)."""
         if self.read is None:
             raise ValueError(f"write #{self.write.seq} of {self.write.thread!r} read nothing first: "
                              "nothing to subtract")
@@ -62,8 +58,6 @@ class LostUpdate(NamedTuple):
 
 class Shared:
     """A shared value: plain ``.value`` reads and writes, each recorded inside a recording.
-
-    A new recording starts a new log. Nothing holds a thread's read and its later write together.
 
     Args:
         name: the value's name, for pictures and messages.
@@ -85,29 +79,27 @@ class Shared:
 
     @property
     def value(self):
-        """The shared value; a read is recorded while a recording is active."""
+        """The shared value; reads and writes are recorded while a recording is active."""
         rec = current_recording()
         if rec is None:
             return self._value
         with self._guard:
-            value = self._value
-            self._append(rec, READ, value)
-        return value
+            return self._logged(rec, READ, self._value)
 
     @value.setter
     def value(self, new):
         rec = current_recording()
         if rec is None:
             self._value = new
-            return
-        with self._guard:
-            self._append(rec, WRITE, new)
-            self._value = new
+        else:
+            with self._guard:
+                self._value = self._logged(rec, WRITE, new)
 
-    def _append(self, rec, kind, value):
+    def _logged(self, rec, kind, value):
         if rec is not self._rec:  # a new recording: a new log
             self._rec, self._log = rec, []
         self._log.extend((kind, value, perf_counter_ns(), current_thread()))
+        return value
 
     @property
     def accesses(self):
@@ -173,11 +165,9 @@ _SHARED = instance_of(Shared, "a threadkit Shared")
 def lost_updates(shared):
     """Find every lost update of a recorded run, from the recorded values alone.
 
-    Each write is computed from the value its thread last read, the value of some earlier write
-    (or the initial one). Following that chain back from the final write gives the writes the
-    final value is built on; every other write was lost, overwritten by the first later write
-    computed from something read before it. For ``x.value += 1`` the count equals the expected
-    final value minus the real one.
+    Each write builds on the write its thread's last read saw; the chain back from the final
+    write is kept, every other write was lost, overwritten by the first later write computed from
+    something older. For ``+=`` updates the lost ones' ``missing`` add up to expected minus final.
 
     Args:
         shared: a Shared used inside a recording.
@@ -197,9 +187,9 @@ RACE_FIGSIZE = (10.0, 7.0)
 _BUCKETS = 40  # the middle panel counts lost updates in this many stretches of the run
 _CALM_WINDOWS = 6  # windows the zoom shows when no update was lost
 #: Label -> (face colour, edge colour, hatch, line colour in the overview, legend text).
+_WAIT_COLOR, _WAIT_HATCH = SPAN_STYLES[_kinds.LOCK_WAIT]
 _ROLES = {
-    "lock waits": (SPAN_STYLES[_kinds.LOCK_WAIT][0], "#8A7F4A", SPAN_STYLES[_kinds.LOCK_WAIT][1],
-                   SPAN_STYLES[_kinds.LOCK_WAIT][0], "waiting for the lock"),
+    "lock waits": (_WAIT_COLOR, "#8A7F4A", _WAIT_HATCH, _WAIT_COLOR, "waiting for the lock"),
     "kept windows": (SPAN_STYLES[_kinds.RUN][0], "#4477AA", None, "#4477AA", "read ... write, update kept"),
     "lost windows": (ERROR_COLOR, "#7A3600", None, ERROR_COLOR, "read ... write, update lost"),
     "overwriter windows": (CPU_COLOR, "#1A1144", None, CPU_COLOR, "the write that overwrote it"),
@@ -209,8 +199,8 @@ _WRITES_GAP_SCALE = 4  # zoomed on a lost update, its two writes are at least 1/
 _BAR_HEIGHT, _BAR_OFFSET, _WAIT_HEIGHT, _LABEL_GAP = 0.42, 0.14, 0.3, 0.03  # lane units
 _MIN_BAR_SHARE = 0.004  # zoom bars are at least this share of the zoom wide
 _ZOOM_POINTS = RACE_FIGSIZE[0] * 72 * 0.7  # about the zoom axes' width in points
-_CHAR_WIDTH, _LABEL_SPACE_PT = 0.6, 8  # character width in font sizes; room between two labels
 _TITLE_FONT, _TEXT_FONT = 10, 7.5
+_CHAR_POINTS, _LABEL_SPACE_PT = _TEXT_FONT * 0.6, 8  # rough width of a label's character; room between two
 
 
 @accepts(shared=_SHARED, zoom=an_int(0))
@@ -247,35 +237,28 @@ def _draw(log, waits, name, zoom):
     grid = fig.add_gridspec(3, 1, height_ratios=(2.2, 0.9, 3.2))
     ax_run = fig.add_subplot(grid[0])
     ax_count, ax_zoom = fig.add_subplot(grid[1], sharex=ax_run), fig.add_subplot(grid[2])
-    lanes = {}
-    for access in log:
-        lanes.setdefault(access.thread, len(lanes))
+    lanes = {thread: lane for lane, thread in enumerate(dict.fromkeys(a.thread for a in log))}
     waits = [(lanes[thread], t0, t1) for thread, t0, t1 in waits if thread in lanes]
     times = [a.t_ms for a in log] + [t for _, t0, t1 in waits for t in (t0, t1)]
     pad = max(max(times) - min(times), _MIN_ZOOM_MS) * _RUN_PAD
-    t_start, t_end = max(0.0, min(times) - pad), max(times) + pad
+    ax_run.set_xlim(max(0.0, min(times) - pad), max(times) + pad)
     lines = {"lock waits": waits, "kept windows": [], "lost windows": []}
     for w in windows:
         lines["lost windows" if w.by >= 0 else "kept windows"].append((lanes[w.write.thread], _start(w), w.write.t_ms))
-    nan = float("nan")
     for z, (label, segments) in enumerate(lines.items()):
         if segments:  # one line broken by NaNs: fast for thousands of windows
-            ax_run.plot([x for _, x0, x1 in segments for x in (x0, x1, nan)],
-                        [y for lane, _, _ in segments for y in (lane, lane, nan)], color=_ROLES[label][3],
+            ax_run.plot([x for _, x0, x1 in segments for x in (x0, x1, _NAN)],
+                        [y for lane, _, _ in segments for y in (lane, lane, _NAN)], color=_ROLES[label][3],
                         linewidth=(2, 2.5, 4)[z], solid_capstyle="butt", gid=label, label=_ROLES[label][4], zorder=z)
     if lost:  # a tick at each lost write, so that short windows still show
         ax_run.scatter([w.write.t_ms for w in lost], [lanes[w.write.thread] for w in lost], marker="|", s=60,
                        c=ERROR_COLOR, linewidths=1.2, zorder=3, gid="lost writes")
     ax_run.set_title("the whole run: every thread's read-to-write windows", fontsize=_TITLE_FONT, loc="left")
     ax_run.tick_params(axis="x", labelbottom=False)
-    width = (t_end - t_start) / _BUCKETS
-    counts = [0] * _BUCKETS
-    for w in lost:
-        counts[min(_BUCKETS - 1, int((w.write.t_ms - t_start) / width))] += 1
-    ax_count.bar([t_start + width * (i + 0.5) for i in range(_BUCKETS)], counts, width=width * 0.9,
-                 color=ERROR_COLOR, gid="lost per stretch")
-    ax_count.set(ylim=(0, max(1, *counts) * 1.15), xlim=(t_start, t_end))
-    ax_count.set_ylabel(f"lost per\n{width:.2g} ms", fontsize=8)
+    counts, edges, _ = ax_count.hist([w.write.t_ms for w in lost], bins=_BUCKETS, range=ax_run.get_xlim(), rwidth=0.9,
+                                     color=ERROR_COLOR, gid="lost per stretch")
+    ax_count.set_ylim(0, max(1, *counts) * 1.15)
+    ax_count.set_ylabel(f"lost per\n{edges[1] - edges[0]:.2g} ms", fontsize=8)
     ax_count.yaxis.get_major_locator().set_params(integer=True)
     ax_count.tick_params(labelsize=8)
     ax_count.grid(axis="x", color="#EEEEEE", linewidth=0.6)
@@ -283,22 +266,19 @@ def _draw(log, waits, name, zoom):
         ax_count.text(0.5, 0.5, "no update lost", transform=ax_count.transAxes, ha="center", va="center",
                       fontsize=_TITLE_FONT, color="#555555", gid="none lost")
     by = windows[lost[zoom].by] if lost else None
+    ax_zoom.set_title(_zoom_text(lost[zoom], by, zoom, len(lost)) if lost else "no update lost: each write built "
+                      f"on the one before it (the first {len(windows[:_CALM_WINDOWS])} writes)",
+                      fontsize=_TITLE_FONT, loc="left")
     if windows:
-        shown = _draw_zoom(ax_zoom, windows, waits, lanes, lost[zoom] if lost else None, by)
+        zoomed = _draw_zoom(ax_zoom, windows, waits, lanes, lost[zoom] if lost else None, by)
         for ax in (ax_run, ax_count):
-            ax.axvspan(*shown, color="#BBBBBB", alpha=0.35, linewidth=0, zorder=0, gid="zoomed stretch")
-    if by is not None:
-        title = _zoom_text(lost[zoom], by, zoom, len(lost))
-    elif windows:
-        title = f"no update lost: each write built on the one before it (the first {len(windows[:_CALM_WINDOWS])} writes)"
-    else:
-        title = f"{name} was never written"
-    ax_zoom.set_title(title, fontsize=_TITLE_FONT, loc="left")
-    for ax in (ax_run, ax_count, ax_zoom):
-        _lane_axis(ax, list(lanes), 8) if ax is not ax_count else None
-        ax.set_xlabel(TIME_LABEL if ax is not ax_run else "", fontsize=8)
-        if ax is not ax_count:
+            ax.axvspan(*zoomed, color="#BBBBBB", alpha=0.35, linewidth=0, zorder=0, gid="zoomed stretch")
+    for ax in (ax_run, ax_zoom):
+        _lane_axis(ax, list(lanes), 8)
+        if ax.has_data():
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7.5, frameon=False)
+    for ax in (ax_count, ax_zoom):
+        ax.set_xlabel(TIME_LABEL, fontsize=8)
     title = f"{len(lanes)} threads used {name}: {len(windows)} writes, {len(lost)} update{'s' * (len(lost) != 1)} lost"
     if waits:
         title += f"; together they waited {sum(t1 - t0 for _, t0, t1 in waits):.1f} ms for the lock"
@@ -343,13 +323,13 @@ def _draw_zoom(ax, windows, waits, lanes, zoomed, by):
         read = ("\u25c2 " if _start(w) < lo else "") + (f"read {w.read.value!r}" if w.read else "(no read)")
         wrote, both = f"wrote {w.write.value!r}", (repr(w.read.value) if w.read else "") + f"\u2192{w.write.value!r}"
         width_pt = (x1 - x0) * _ZOOM_POINTS / (hi - lo)
-        if width_pt >= _text_points(read + wrote) + _LABEL_SPACE_PT:
+        if width_pt >= len(read + wrote) * _CHAR_POINTS + _LABEL_SPACE_PT:
             ax.text(x0, y, read, ha="left", va="bottom", **font)
             under = w is by and arrow_from_above  # the arrow comes in from above: the label goes under the bar
             if w.write.t_ms <= hi:
                 ax.text(x1, y + under * (_BAR_HEIGHT + 2 * _LABEL_GAP), wrote, ha="right",
                         va="top" if under else "bottom", **font)
-        elif strong or width_pt >= _text_points(both):
+        elif strong or width_pt >= len(both) * _CHAR_POINTS:
             ax.text((x0 + x1) / 2, y, both, ha="center", va="bottom", **font)
     if by is not None:
         a = (zoomed.write.t_ms, lanes[zoomed.write.thread] + _BAR_OFFSET)
@@ -364,15 +344,9 @@ def _draw_zoom(ax, windows, waits, lanes, zoomed, by):
 
 
 def _zoom_text(lost, by, zoom, n_lost):
-    who, other = short_name(lost.write.thread), short_name(by.write.thread)
-    if by.read is None:
-        how = f"{other} then wrote {by.write.value!r} without reading"
-    else:
-        how = f"{other} had read {by.read.value!r} before that and then wrote {by.write.value!r} over it"
-    read = f"read {lost.read.value!r}, " if lost.read is not None else ""
-    return f"lost update {zoom + 1} of {n_lost} (marked \u2716): {who} {read}wrote {lost.write.value!r};\n{how} (arrow)"
+    how = (f"had read {by.read.value!r} before that and then wrote {by.write.value!r} over it" if by.read
+           else f"then wrote {by.write.value!r} without reading")
+    read = f"read {lost.read.value!r}, " if lost.read else ""
+    return (f"lost update {zoom + 1} of {n_lost} (marked \u2716): {short_name(lost.write.thread)} {read}wrote "
+            f"{lost.write.value!r};\n{short_name(by.write.thread)} {how} (arrow)")
 
-
-def _text_points(text):
-    """Rough width of ``text`` in points at the zoom's font size."""
-    return len(text) * _TEXT_FONT * _CHAR_WIDTH
