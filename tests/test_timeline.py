@@ -126,7 +126,8 @@ def test_one_collection_per_present_kind_with_one_bar_per_span():
     assert bar_count(groups[_kinds.LOCK_WAIT]) == 1
     assert _kinds.QUEUED not in groups  # never drawn: SUBMIT markers show when tasks were queued
     span_groups = [gid for gid in groups if gid in _kinds.SPAN_KINDS]
-    assert sorted(span_groups) == sorted({_kinds.RUN, _kinds.BLOCKED_RESULT, _kinds.JOIN_WAIT, _kinds.LOCK_HOLD, _kinds.LOCK_WAIT})
+    assert sorted(span_groups) == sorted(
+        {_kinds.RUN, _kinds.BLOCKED_RESULT, _kinds.JOIN_WAIT, _kinds.LOCK_HOLD, _kinds.LOCK_WAIT})
 
 
 def test_instants_are_one_marker_collection_per_kind():
@@ -332,7 +333,8 @@ def test_summarize_synthetic_recording():
 
 
 def test_summarize_merges_overlapping_main_thread_waits():
-    rec = make_recording(["MainThread"], [(0, _kinds.BLOCKED_RESULT, "a", 0, 10), (0, _kinds.BLOCKED_RESULT, "b", 5, 12)])
+    waits = [(0, _kinds.BLOCKED_RESULT, "a", 0, 10), (0, _kinds.BLOCKED_RESULT, "b", 5, 12)]
+    rec = make_recording(["MainThread"], waits)
     assert tk.summarize(rec).main_blocked_ms == pytest.approx(12)
 
 
@@ -380,7 +382,8 @@ def test_nested_bars_are_drawn_above_their_parents():
     groups = collections_by_gid(tk.draw(rec).axes[0])
     z = [groups[kind].get_zorder() for kind in (_kinds.RUN, _kinds.CALLBACK, _kinds.LOCK_HOLD, _kinds.LOCK_WAIT)]
     assert z == sorted(z) and len(set(z)) == 4
-    heights = [max(bar_heights(groups[kind])) for kind in (_kinds.RUN, _kinds.CALLBACK, _kinds.LOCK_HOLD, _kinds.LOCK_WAIT)]
+    nested = (_kinds.RUN, _kinds.CALLBACK, _kinds.LOCK_HOLD, _kinds.LOCK_WAIT)
+    heights = [max(bar_heights(groups[kind])) for kind in nested]
     assert heights == sorted(heights, reverse=True)
 
 

@@ -186,8 +186,8 @@ def lost_updates(shared):
 RACE_FIGSIZE = (10.0, 7.0)
 _BUCKETS = 40  # the middle panel counts lost updates in this many stretches of the run
 _CALM_WINDOWS = 6  # windows the zoom shows when no update was lost
-#: Label -> (face colour, edge colour, hatch, line colour in the overview, legend text).
 _WAIT_COLOR, _WAIT_HATCH = SPAN_STYLES[_kinds.LOCK_WAIT]
+#: Label -> (face colour, edge colour, hatch, line colour in the overview, legend text).
 _ROLES = {
     "lock waits": (_WAIT_COLOR, "#8A7F4A", _WAIT_HATCH, _WAIT_COLOR, "waiting for the lock"),
     "kept windows": (SPAN_STYLES[_kinds.RUN][0], "#4477AA", None, "#4477AA", "read ... write, update kept"),

@@ -125,7 +125,10 @@ def draw(recordings, *, titles=None):
     present = set()
     for ax, snap, title in zip(axes, snapshots, titles):
         present |= _draw_lanes(ax, snap, x_max, max(1, len(snap.lane_names)) * n)
-        ax.set_title(title, fontsize=_TITLE_FONT - (n > 1), loc="center" if n == 1 else "left")
+        if n == 1:
+            ax.set_title(title, fontsize=_TITLE_FONT)
+        else:
+            ax.set_title(title, fontsize=_TITLE_FONT - 1, loc="left")
     for ax in axes[:-1]:
         ax.set_xlabel("")
     handles = _legend_handles(present)
@@ -311,7 +314,8 @@ def _draw_lanes(ax, snap, x_max, lanes_in_figure):
         present.add(CPU_LABEL)
     points = {}
     for ev in snap.instants:
-        points.setdefault(ev.kind, []).append((ev.t_ms, ev.lane - _EXCEPTHOOK_RISE * (ev.kind == _kinds.EXCEPTHOOK)))
+        rise = _EXCEPTHOOK_RISE if ev.kind == _kinds.EXCEPTHOOK else 0
+        points.setdefault(ev.kind, []).append((ev.t_ms, ev.lane - rise))
     for kind, (marker, color) in INSTANT_STYLES.items():
         if kind in points:
             xs, ys = zip(*points[kind])
