@@ -152,10 +152,11 @@ def _lost(log):
 
 
 def _log_of(shared):
-    if not shared.accesses:
+    log = shared.accesses
+    if not log:
         raise ValueError("shared must be used inside `with tk.recording():` (outside one it records "
                          f"nothing), but {shared.name!r} recorded no read or write")
-    return shared.accesses
+    return log
 
 
 _SHARED = instance_of(Shared, "a threadkit Shared")
