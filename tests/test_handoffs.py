@@ -411,18 +411,6 @@ def test_draw_shows_one_arrow_per_hand_off_and_a_never_retrieved_marker(monkeypa
         assert legend.count(text) == 1
 
 
-def test_draw_without_handoffs():
-    with tk.recording() as rec:
-        with traced.ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(fail)
-    assert rec.never_retrieved
-    fig = tk.draw(rec, handoffs=False)
-    assert arrows(fig) == []
-    assert tk.NEVER_RETRIEVED not in {c.get_gid() for c in fig.axes[0].collections}
-    with pytest.raises(TypeError, match="handoffs must be True or False, got 'yes'"):
-        tk.draw(rec, handoffs="yes")
-
-
 def test_many_hand_offs_are_capped_spread_over_time_and_counted():
     n = MAX_HANDOFF_ARROWS * 3
     events = [{"ph": "M", "pid": 1, "tid": lane, "name": "thread_name", "args": {"name": name}}

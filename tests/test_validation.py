@@ -125,6 +125,50 @@ CASES = [
 ]
 
 
+def scenario(workers):
+    pass
+
+
+def _drawn():
+    return tk._recording.Recording("drawn")
+
+
+CASES += [  # -------------------------------------------- draw, summarize, explore, Shared
+    ("draw recordings", lambda: tk.draw("x"), TypeError, "recordings", "'x'"),
+    ("draw recordings empty", lambda: tk.draw([]), ValueError, "recordings", "empty list"),
+    ("draw recordings item", lambda: tk.draw([_drawn(), 5]), TypeError, "recordings[1]", "5"),
+    ("draw titles type", lambda: tk.draw([_drawn()], titles="a"), TypeError, "titles", "'a'"),
+    ("draw titles length", lambda: tk.draw([_drawn()], titles=["a", "b"]), ValueError, "titles", "['a', 'b']"),
+    ("draw titles item", lambda: tk.draw([_drawn()], titles=[1]), TypeError, "titles[0]", "1"),
+    ("draw_stacked recordings", lambda: tk.draw_stacked(None), TypeError, "recordings", "None"),
+    ("summarize recording", lambda: tk.summarize(None), TypeError, "recording", "None"),
+    ("explore scenario", lambda: tk.explore("pool", workers=(1, 8, 3)), TypeError, "scenario", "'pool'"),
+    ("explore name", lambda: tk.explore(lambda **kw: None, **{"2x": (1, 8, 3)}), ValueError, "names", "'2x'"),
+    ("explore spec type", lambda: tk.explore(scenario, workers=3), TypeError, "workers", "3"),
+    ("explore spec length", lambda: tk.explore(scenario, workers=(1, 8)), TypeError, "workers", "(1, 8)"),
+    ("explore spec empty", lambda: tk.explore(scenario, workers=()), TypeError, "workers", "()"),
+    ("explore min > max", lambda: tk.explore(scenario, workers=(8, 1, 3)), ValueError, "workers", "min=8"),
+    ("explore min = max", lambda: tk.explore(scenario, workers=(1, 1, 1)), ValueError, "workers", "max=1"),
+    ("explore default", lambda: tk.explore(scenario, workers=(1, 8, 9)), ValueError, "workers", "9"),
+    ("explore step 0", lambda: tk.explore(scenario, workers=(1, 8, 3, 0)), ValueError, "workers", "got 0"),
+    ("explore step big", lambda: tk.explore(scenario, workers=(1, 8, 3, 10)), ValueError, "workers", "10"),
+    ("explore spec str", lambda: tk.explore(scenario, workers=(1, "8", 3)), TypeError, "workers", "'8'"),
+    ("explore spec bool", lambda: tk.explore(scenario, workers=(True, 8, 3)), TypeError, "workers", "True"),
+    ("explore spec inf", lambda: tk.explore(scenario, workers=(1, INF, 3)), ValueError, "workers", "inf"),
+    ("explore choices", lambda: tk.explore(scenario, workers=["a", "a"]), ValueError, "workers", "['a', 'a']"),
+    ("explore mixed", lambda: tk.explore(scenario, workers=["a", 1]), TypeError, "workers", "'a'"),
+    ("explore signature", lambda: tk.explore(scenario, nope=(1, 8, 3)), TypeError, "nope", "'scenario'"),
+    ("Shared name", lambda: tk.Shared(3), TypeError, "name", "3"),
+    ("lost_updates shared", lambda: tk.lost_updates("total"), TypeError, "shared", "'total'"),
+    ("lost_updates nothing recorded", lambda: tk.lost_updates(tk.Shared("idle")), ValueError, "shared",
+     "'idle'"),
+    ("draw_race shared", lambda: tk.draw_race(None), TypeError, "shared", "None"),
+    ("draw_race zoom<0", lambda: tk.draw_race(tk.Shared("x"), zoom=-1), ValueError, "zoom", "-1"),
+    ("draw_race zoom float", lambda: tk.draw_race(tk.Shared("x"), zoom=0.0), TypeError, "zoom", "0.0"),
+    ("draw_race zoom bool", lambda: tk.draw_race(tk.Shared("x"), zoom=True), TypeError, "zoom", "True"),
+]
+
+
 @pytest.mark.parametrize("call, error, argument, value", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_rejected_with_a_clear_message(call, error, argument, value):
     with pytest.raises(error) as info:
