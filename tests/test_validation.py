@@ -211,7 +211,7 @@ def test_specs_return_the_accepted_value(spec, value, result):
         (_validate.A_CALLABLE, 1, TypeError, "n must be callable (a function or other callable), got 1 (type int)"),
         (_validate.A_STR, 1, TypeError, "n must be a str, got 1 (type int)"),
         (_validate.A_BOOL, 0, TypeError, "n must be True or False, got 0 (type int)"),
-        (_validate.one_of("a", "b"), "z", ValueError, "n must be one of 'a', 'b'; got 'z'"),
+        (_validate.one_of("a", "b"), "z", ValueError, "n must be one of 'a', 'b', got 'z' (type str)"),
         (_validate.instance_of(list, "a list"), 1, TypeError, "n must be a list, got 1 (type int)"),
         (_validate.optional(_validate.an_int(1)), 0, ValueError, "n must be an int >= 1, got 0"),
         (_validate.A_STR, b"x" * 100, TypeError, "n must be a str, got b'" + "x" * 55 + "... (type bytes)"),

@@ -176,8 +176,8 @@ def test_a_silent_echo_times_out_instead_of_hanging(monkeypatch):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"kind": "deque"}, ValueError, r"kind must be one of 'Queue', 'SimpleQueue', 'Future', 'Thread'; got 'deque'"),
-        ({"kind": queue.Queue}, ValueError, r"kind must be one of .*; got <class 'queue.Queue'>"),
+        ({"kind": "deque"}, ValueError, r"kind must be one of 'Queue', 'SimpleQueue', 'Future', 'Thread', got 'deque'"),
+        ({"kind": queue.Queue}, ValueError, r"kind must be one of .*, got <class 'queue.Queue'>"),
         ({"kind": "Queue", "rounds": 0}, ValueError, r"rounds must be an int from 1 to 1000000, got 0"),
         ({"kind": "Queue", "rounds": 2.5}, TypeError, r"rounds must be an int from 1 to 1000000, got 2.5"),
         ({"kind": "Queue", "repeats": 101}, ValueError, r"repeats must be an int from 1 to 100, got 101"),

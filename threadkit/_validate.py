@@ -24,11 +24,11 @@ def _spec(what, convert):
     return convert
 
 
-def satisfying(test, what):
-    """A value for which ``test(value)`` is true; anything else is a ``TypeError``."""
+def satisfying(test, what, error=TypeError):
+    """A value for which ``test(value)`` is true; anything else raises ``error``."""
     def convert(name, value):
         if not test(value):
-            raise TypeError(f"{name} must be {what}, got {describe(value)}")
+            raise error(f"{name} must be {what}, got {describe(value)}")
         return value
 
     return _spec(what, convert)
@@ -75,14 +75,7 @@ def instance_of(cls, what):
 
 def one_of(*choices):
     """One of ``choices`` (compared with ``==``); anything else is a ``ValueError``."""
-    what = "one of " + ", ".join(repr(c) for c in choices)
-
-    def convert(name, value):
-        if value not in choices:
-            raise ValueError(f"{name} must be {what}; got {value!r}")
-        return value
-
-    return _spec(what, convert)
+    return satisfying(lambda value: value in choices, "one of " + ", ".join(map(repr, choices)), ValueError)
 
 
 def optional(spec):
@@ -101,11 +94,9 @@ def valid(name, value, spec):
 
 
 def accepts(**specs):
-    """Decorate a function so each named argument is checked by its spec before the call.
-
-    Positions are worked out once, when decorating; a default value is not checked; a spec for
-    ``*args`` checks each item. The wrapper's ``validates`` names the checked arguments.
-    """
+    """Decorate a function so each named argument is checked by its spec before the call: positions
+    are worked out once; defaults are not checked; a spec for ``*args`` checks each item; the
+    wrapper's ``validates`` names the checked arguments."""
     def decorate(fn):
         params = inspect.signature(fn).parameters.values()
         unknown = sorted(set(specs) - {p.name for p in params})
