@@ -16,7 +16,8 @@ from test_validation import CASES
 PACKAGE = Path(tk.__file__).parent
 CORE_FILES = sorted(p for p in PACKAGE.glob("*.py") if p.name != "__init__.py")
 CORE_MODULES = [importlib.import_module(f"threadkit.{p.stem}") for p in CORE_FILES if p.stem.startswith("_")]
-LESSONS = [importlib.import_module(f"threadkit.lessons.{m.name}") for m in pkgutil.iter_modules(threadkit.lessons.__path__)]
+LESSONS = [importlib.import_module(f"threadkit.lessons.{module.name}")
+           for module in pkgutil.iter_modules(threadkit.lessons.__path__)]
 INTEGRATION = "issue 17 integration: "
 
 
@@ -54,8 +55,8 @@ def test_every_name_in_all_is_an_attribute():
 
 def _until_integration(module):
     clash = module is tk or module.__name__.endswith((".races", ".comparison"))
-    marks = [pytest.mark.xfail(strict=True, reason=INTEGRATION + "Recording/recording, Table/table, ...")] if clash else []
-    return pytest.param(module, marks=marks, id=module.__name__)
+    marks = [pytest.mark.xfail(strict=True, reason=INTEGRATION + "Recording/recording, Table/table, ...")]
+    return pytest.param(module, marks=marks if clash else [], id=module.__name__)
 
 
 @pytest.mark.parametrize("module", [_until_integration(m) for m in [tk, *LESSONS]])

@@ -107,13 +107,9 @@ def explain_raised(call, exc, raised):
 
 @accepts(fn=A_CALLABLE, timeout=a_number(0.001, MAX_CHECK_TIMEOUT), what=A_STR)
 def call_with_timeout(fn, *args, timeout=DEFAULT_CHECK_TIMEOUT, what="your function", raised=None, **kwargs):
-    """Return ``fn(*args, **kwargs)``, run in a daemon helper thread for at most ``timeout`` s.
-
-    Raises:
-        ExerciseError: ``fn`` did not return in time (named ``what``), or raised an Exception that
-            ``raised`` explains (see :func:`explain_raised`).
-        BaseException: whatever else ``fn`` raised, unchanged.
-    """
+    """Return ``fn(*args, **kwargs)``, run in a daemon helper thread; refuse it (named ``what``) if it
+    takes more than ``timeout`` s. With ``raised`` (see :func:`explain_raised`) an Exception from ``fn``
+    is explained in an :class:`ExerciseError`; anything else ``fn`` raises is raised unchanged."""
     outcome = {}
 
     def runner():

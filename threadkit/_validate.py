@@ -14,8 +14,7 @@ from itertools import chain, repeat
 def describe(value, limit=60):
     """``repr(value)``, cut to ``limit`` characters, with its type: ``"'x' (type str)"``."""
     text = repr(value)
-    text = text if len(text) <= limit else text[:limit - 3] + "..."
-    return f"{text} (type {type(value).__name__})"
+    return f"{text if len(text) <= limit else text[:limit - 3] + '...'} (type {type(value).__name__})"
 
 
 def _spec(what, convert):
@@ -35,14 +34,12 @@ def satisfying(test, what, error=TypeError):
 
 
 def _range_text(lo, hi):
-    if lo is not None and hi is not None:
-        return f" from {lo} to {hi}"
-    return f" >= {lo}" if lo is not None else f" <= {hi}" if hi is not None else ""
+    both = lo is not None and hi is not None
+    return f" from {lo} to {hi}" if both else f" >= {lo}" if lo is not None else f" <= {hi}" if hi is not None else ""
 
 
 def _within(name, what, lo, hi, value, given):
-    if value != value or value in (math.inf, -math.inf) or (lo is not None and value < lo) \
-            or (hi is not None and value > hi):
+    if value != value or abs(value) == math.inf or (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ValueError(f"{name} must be {what}, got {given!r}")
     return value
 
@@ -58,7 +55,7 @@ def an_int(lo=None, hi=None):
     """An int (not a bool) from ``lo`` to ``hi``, both optional and inclusive."""
     what = f"an int{_range_text(lo, hi)}"
     is_int = satisfying(lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool), what)
-    return _spec(what, lambda name, v: _within(name, what, lo, hi, v if v.__class__ is int else int(is_int(name, v)), v))
+    return _spec(what, lambda name, v: _within(name, what, lo, hi, v if type(v) is int else int(is_int(name, v)), v))
 
 
 def a_number(lo=None, hi=None):

@@ -40,8 +40,8 @@ def check_makespan_prediction(predicted_ms, *, tasks, workers, delay_ms):
         (value * 1000, ideal, "That is the right answer in seconds: predicted_ms is in milliseconds."),
         (value, tasks * delay_ms,
          "That is the sequential time, one task after another: the workers run tasks at the same time."),
-        (value, delay_ms if rounds > 1 else None,
-         f"That is one round: {workers} workers run only {workers} tasks at a time, so {tasks} tasks do not fit in one round."),
+        (value, delay_ms if rounds > 1 else None, f"That is one round: {workers} workers run only {workers} tasks "
+         f"at a time, so {tasks} tasks do not fit in one round."),
         (value, (tasks // workers) * delay_ms if left else None,
          f"That counts the full rounds only: the {left} task(s) left over need a round of their own."),
         (value, tasks / workers * delay_ms if left else None,
