@@ -2,7 +2,7 @@
 
 Each notebook's exercise is a learner-facing cell that starts with a commented
 ``# %load ../solutions/NN_name.py`` line and holds the *starting code* (the stub).
-Its grader (a ``tk.check_*`` function) must pass the solution file and refuse
+Its grader (a ``check_*`` function of ``threadkit.lessons``) must pass the solution file and refuse
 the stub and typical wrong answers, each with the right explanation.  The stub
 is read from the notebook itself, so the test checks what a learner sees.
 """
@@ -17,7 +17,7 @@ import runpy
 import threading
 from pathlib import Path
 
-import threadkit as tk
+from threadkit._checking import ExerciseError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -68,7 +68,7 @@ def refusal(check, *args, **kwargs) -> str:
     """Run a grader that must refuse; return its message (fails the test if it passes)."""
     try:
         passed = check(*args, **kwargs)
-    except tk.ExerciseError as exc:
+    except ExerciseError as exc:
         return str(exc)
     raise AssertionError(f"{check.__name__} should have refused this answer, but passed: {passed}")
 

@@ -7,6 +7,7 @@ import sysconfig
 import pytest
 
 import threadkit as tk
+from threadkit._build import A_BUILD_OR_NONE, BuildVerdict, PythonBuild
 
 
 def fake_build(monkeypatch, *, config_var, gil):
@@ -45,3 +46,16 @@ def test_this_machine_is_a_standard_build():
     if sysconfig.get_config_var("Py_GIL_DISABLED"):
         pytest.skip("free-threaded build: the standard-build expectation does not apply")
     assert not build.free_threaded and build.gil_enabled
+
+
+def test_a_build_argument_is_a_python_build_or_none():
+    build = PythonBuild("3.14.0", free_threaded=True, gil_enabled=False)
+    assert A_BUILD_OR_NONE("build", build) is build and A_BUILD_OR_NONE("build", None) is None
+    with pytest.raises(TypeError, match=r"^build must be a PythonBuild \(tk.python_build\(\)\) or None, got \("):
+        A_BUILD_OR_NONE("build", tuple(build))
+
+
+def test_a_verdict_reads_as_expected_or_not():
+    assert str(BuildVerdict("CPython 3.14", "1 core", "1.0 cores", True)) == (
+        "CPython 3.14\n  expected: 1 core\n  measured: 1.0 cores (as expected)")
+    assert "(NOT as expected)" in str(BuildVerdict("b", "e", "m", False))

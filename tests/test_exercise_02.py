@@ -15,6 +15,7 @@ import time
 import pytest
 
 import threadkit as tk
+from threadkit._checking import CheckPassed
 from exercise_support import EndableLock, assert_refused, deadlocks_end, refusal, solution, stub
 
 check = tk.check_account
@@ -24,7 +25,7 @@ HINT = "hold it, in every method, from the read of self._balance to the write"
 
 def test_the_solution_passes():
     passed = check(solution("02")["Account"])
-    assert isinstance(passed, tk.CheckPassed) and "thread-safe" in passed
+    assert isinstance(passed, CheckPassed) and "thread-safe" in passed
 
 
 def test_the_solution_is_only_definitions():
@@ -208,7 +209,7 @@ class Slotted:
 def test_right_answers_pass_every_time(answer):
     for _ in range(3):
         passed = check(answer)
-        assert isinstance(passed, tk.CheckPassed) and "thread-safe" in passed
+        assert isinstance(passed, CheckPassed) and "thread-safe" in passed
 
 
 def test_a_lock_around_the_write_only_is_refused():

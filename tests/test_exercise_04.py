@@ -13,6 +13,7 @@ from concurrent.futures import CancelledError, Future, as_completed
 import pytest
 
 import threadkit as tk
+from threadkit._checking import CheckPassed, ExerciseError
 from exercise_support import assert_refused, solution, stub
 
 NAME = "first_success"
@@ -247,7 +248,7 @@ def not_written_yet(futures):
 # -- the solution and the starting code -------------------------------------------------------
 def test_the_solution_passes():
     passed = check(solution("04")[NAME])
-    assert isinstance(passed, tk.CheckPassed) and passed.startswith("Correct: first_success")
+    assert isinstance(passed, CheckPassed) and passed.startswith("Correct: first_success")
 
 
 def test_the_solution_passes_every_time_without_leaving_threads():
@@ -313,7 +314,7 @@ def test_returns_the_value_is_refused_for_waiting():
 
 
 def test_the_learners_own_error_is_kept_as_the_cause():
-    with pytest.raises(tk.ExerciseError) as info:
+    with pytest.raises(ExerciseError) as info:
         check(not_written_yet)
     assert isinstance(info.value.__cause__, NotImplementedError)
     text = "\n".join(info.value._render_traceback_())
@@ -323,7 +324,7 @@ def test_the_learners_own_error_is_kept_as_the_cause():
 def test_the_grader_leaves_the_futures_logger_as_it_found_it():
     logger = logging.getLogger("concurrent.futures")
     handlers, propagate = list(logger.handlers), logger.propagate
-    with pytest.raises(tk.ExerciseError):
+    with pytest.raises(ExerciseError):
         check(every_success_sets)
     check(solution("04")[NAME])
     assert logger.handlers == handlers and logger.propagate == propagate
@@ -337,7 +338,7 @@ def test_the_hint_does_not_give_the_answer_away():
 def test_a_refused_answer_leaves_no_thread_behind():
     before = set(threading.enumerate())
     for answer in (first_to_finish, hangs_when_all_fail, no_lock):
-        with pytest.raises(tk.ExerciseError):
+        with pytest.raises(ExerciseError):
             check(answer, timeout=FAST)
     time.sleep(0.05)
     assert {t for t in threading.enumerate() if t.is_alive() and t.name != "threadkit-check"} <= before
@@ -362,6 +363,6 @@ def test_the_grader_validates_its_arguments(kwargs, error, message):
 
 def test_the_grader_is_a_grader():
     assert getattr(tk.check_first_success, "is_grader", False)
-    with pytest.raises(tk.ExerciseError):
+    with pytest.raises(ExerciseError):
         check(first_to_finish)
-    assert isinstance(tk._checking._OUTCOMES["check_first_success"], tk.ExerciseError)
+    assert isinstance(tk._checking._OUTCOMES["check_first_success"], ExerciseError)

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 import threadkit as tk
+from threadkit._build import PythonBuild
 from threadkit.lessons import races as _races
 from threadkit.lessons.races import (
     STEPS,
@@ -335,9 +336,9 @@ def test_draw_lost_updates_validates(losses, kwargs, error, words):
 
 
 # ---------------------------------------------------------- counter += 1, per build
-STANDARD = tk.PythonBuild("3.11.7", free_threaded=False, gil_enabled=True)
-FREE_THREADED = tk.PythonBuild("3.15.0", free_threaded=True, gil_enabled=False)
-FREE_THREADED_GIL_ON = tk.PythonBuild("3.15.0", free_threaded=True, gil_enabled=True)
+STANDARD = PythonBuild("3.11.7", free_threaded=False, gil_enabled=True)
+FREE_THREADED = PythonBuild("3.15.0", free_threaded=True, gil_enabled=False)
+FREE_THREADED_GIL_ON = PythonBuild("3.15.0", free_threaded=True, gil_enabled=True)
 
 
 @pytest.mark.parametrize("build", [STANDARD, FREE_THREADED_GIL_ON])

@@ -4,45 +4,41 @@ with the build replaced by fake PythonBuilds to cover branches this machine cann
 import pytest
 
 import threadkit as tk
-from threadkit.lessons import start as _start
+from threadkit._build import PythonBuild
+from threadkit.lessons.start import check_makespan_prediction, cpu_threads_verdict
 
-STANDARD = tk.PythonBuild("3.11.7", free_threaded=False, gil_enabled=True)
-FREE_THREADED = tk.PythonBuild("3.14.0", free_threaded=True, gil_enabled=False)
-FREE_THREADED_GIL_ON = tk.PythonBuild("3.14.0", free_threaded=True, gil_enabled=True)
+STANDARD = PythonBuild("3.11.7", free_threaded=False, gil_enabled=True)
+FREE_THREADED = PythonBuild("3.14.0", free_threaded=True, gil_enabled=False)
+FREE_THREADED_GIL_ON = PythonBuild("3.14.0", free_threaded=True, gil_enabled=True)
 MS = 1_000_000
-
-
-def test_public_names_are_exported():
-    for name in _start.__all__:
-        assert getattr(tk, name) is getattr(_start, name)
 
 
 @pytest.mark.parametrize("build", [STANDARD, FREE_THREADED_GIL_ON])
 def test_with_the_gil_one_core_is_expected(build):
-    took_turns = tk.cpu_threads_verdict(100 * MS, 100 * MS, threads=2, cores=2, build=build)
+    took_turns = cpu_threads_verdict(100 * MS, 100 * MS, threads=2, cores=2, build=build)
     assert took_turns.as_expected and "GIL" in took_turns.expected and "1.0 cores" in took_turns.measured
-    parallel = tk.cpu_threads_verdict(190 * MS, 100 * MS, threads=2, cores=2, build=build)
+    parallel = cpu_threads_verdict(190 * MS, 100 * MS, threads=2, cores=2, build=build)
     assert not parallel.as_expected
     assert "NOT as expected" in str(parallel) and build.describe() in str(parallel)
 
 
 def test_without_the_gil_parallel_is_expected_on_two_cores():
-    parallel = tk.cpu_threads_verdict(190 * MS, 100 * MS, threads=2, cores=2, build=FREE_THREADED)
+    parallel = cpu_threads_verdict(190 * MS, 100 * MS, threads=2, cores=2, build=FREE_THREADED)
     assert parallel.as_expected and "in parallel" in parallel.expected
-    took_turns = tk.cpu_threads_verdict(100 * MS, 100 * MS, threads=2, cores=2, build=FREE_THREADED)
+    took_turns = cpu_threads_verdict(100 * MS, 100 * MS, threads=2, cores=2, build=FREE_THREADED)
     assert not took_turns.as_expected
 
 
 @pytest.mark.parametrize("threads, cores", [(2, 1), (1, 4)])
 def test_without_the_gil_one_core_or_one_thread_still_means_one_core(threads, cores):
-    verdict = tk.cpu_threads_verdict(100 * MS, 100 * MS, threads=threads, cores=cores, build=FREE_THREADED)
+    verdict = cpu_threads_verdict(100 * MS, 100 * MS, threads=threads, cores=cores, build=FREE_THREADED)
     assert verdict.as_expected and "only one core or one thread" in verdict.expected
-    assert not tk.cpu_threads_verdict(190 * MS, 100 * MS, threads=threads, cores=cores,
+    assert not cpu_threads_verdict(190 * MS, 100 * MS, threads=threads, cores=cores,
                                       build=FREE_THREADED).as_expected
 
 
 def test_the_running_build_is_used_by_default():
-    verdict = tk.cpu_threads_verdict(100 * MS, 100 * MS, threads=2, cores=2)
+    verdict = cpu_threads_verdict(100 * MS, 100 * MS, threads=2, cores=2)
     assert verdict.build == tk.python_build().describe()
 
 
@@ -61,8 +57,8 @@ def test_cpu_threads_verdict_validates(kwargs, error, words):
     args = dict(cpu_ns=1, wall_ns=1, threads=2, cores=2, build=STANDARD)
     args.update(kwargs)
     with pytest.raises(error, match=words):
-        tk.cpu_threads_verdict(args.pop("cpu_ns"), args.pop("wall_ns"), **args)
+        cpu_threads_verdict(args.pop("cpu_ns"), args.pop("wall_ns"), **args)
 
 
 def test_the_prediction_check_counts_rounds():
-    assert "3 rounds" in str(tk.check_makespan_prediction(120, tasks=9, workers=4, delay_ms=40))
+    assert "3 rounds" in str(check_makespan_prediction(120, tasks=9, workers=4, delay_ms=40))

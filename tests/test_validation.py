@@ -7,12 +7,14 @@ accepted: "must be ...").
 
 import threading
 
+import numpy as np
 import pytest
 
 import threadkit as tk
 from threadkit import Recording, traced
 from threadkit import _checking, _validate
 from threadkit.lessons.pools import FakeWeb, check_fetch_all
+from threadkit.lessons.start import cpu_threads_verdict
 
 NAN = float("nan")
 INF = float("inf")
@@ -26,6 +28,11 @@ def _rec():
 
 def nothing():
     pass
+
+
+@_checking.grader
+def graded():
+    return _checking.CheckPassed("passed")
 
 
 CASES = [
@@ -115,13 +122,24 @@ CASES = [
     ("call_with_timeout timeout str", lambda: _checking.call_with_timeout(nothing, timeout="1"), TypeError,
      "timeout", "'1'"),
     ("call_with_timeout what", lambda: _checking.call_with_timeout(nothing, what=3), TypeError, "what", "3"),
-    ("leftover_threads before", lambda: _checking.leftover_threads(5), TypeError, "before", "5"),
-    ("leftover_threads grace<0", lambda: _checking.leftover_threads([], grace=-1), ValueError, "grace", "-1"),
-    ("leftover_threads grace str", lambda: _checking.leftover_threads([], grace="1"), TypeError, "grace", "'1'"),
+    ("new_threads before", lambda: _checking.new_threads(5), TypeError, "before", "5"),
+    ("new_threads grace<0", lambda: _checking.new_threads([], grace=-1), ValueError, "grace", "-1"),
+    ("new_threads grace str", lambda: _checking.new_threads([], grace="1"), TypeError, "grace", "'1'"),
     ("fail problems", lambda: _checking.fail(5), TypeError, "problems", "5"),
     ("fail problems empty", lambda: _checking.fail([]), ValueError, "problems", "empty"),
     ("fail problem item", lambda: _checking.fail(["ok", 2]), TypeError, "problems", "2"),
+    ("fail paired problem item", lambda: _checking.fail([(None, "hint")]), TypeError, "problems", "None"),
     ("fail hint", lambda: _checking.fail(["x"], hint=5), TypeError, "hint", "5"),
+    ("fail paired hint", lambda: _checking.fail([("x", 5)]), TypeError, "hint", "5"),
+    ("grader check", lambda: _checking.grader(5), TypeError, "check", "5"),
+    ("confirm_refused check", lambda: tk.confirm_refused(print, "x"), TypeError, "check", "print"),
+    ("confirm_refused reason", lambda: tk.confirm_refused(graded, "x", 5), TypeError, "reasons", "5"),
+    ("confirm_refused no reason", lambda: tk.confirm_refused(graded), ValueError, "reasons", "at least one"),
+    # ------------------------------------------------------ build, lesson 00
+    ("cpu_threads_verdict build", lambda: cpu_threads_verdict(1, 1, threads=1, cores=1, build="3.11"), TypeError,
+     "build", "'3.11'"),
+    ("cpu_threads_verdict wall_ns", lambda: cpu_threads_verdict(1, 0, threads=1, cores=1), ValueError,
+     "wall_ns", "0"),
 ]
 
 
@@ -211,43 +229,73 @@ def test_good_input_is_accepted_at_the_edges():
 
 
 @pytest.mark.parametrize(
-    "check, args, kwargs, result",
+    "spec, value, result",
     [
-        (_validate.check_int, ("n", 3), {"minimum": 0, "maximum": 3}, 3),
-        (_validate.check_number, ("x", 2), {"minimum": 0}, 2.0),
-        (_validate.check_number, ("x", 0.5), {"maximum": 1}, 0.5),
-        (_validate.check_str, ("s", "v"), {}, "v"),
-        (_validate.check_choice, ("c", "a", ("a", "b")), {}, "a"),
-        (_validate.check_instance, ("i", [1], list, "a list"), {}, [1]),
+        (_validate.an_int(0, 3), 3, 3),
+        (_validate.an_int(), np.int64(-2), -2),
+        (_validate.a_number(0), 2, 2.0),
+        (_validate.a_number(hi=1), np.float32(0.5), 0.5),
+        (_validate.A_STR, "v", "v"),
+        (_validate.A_BOOL, False, False),
+        (_validate.one_of("a", "b"), "a", "a"),
+        (_validate.instance_of(list, "a list"), [1], [1]),
+        (_validate.optional(_validate.an_int(1)), None, None),
+        (_validate.optional(_validate.an_int(1)), 1, 1),
     ],
 )
-def test_checks_return_the_accepted_value(check, args, kwargs, result):
-    assert check(*args, **kwargs) == result
+def test_specs_return_the_accepted_value(spec, value, result):
+    assert _validate.valid("x", value, spec) == result
+    assert type(_validate.valid("x", value, spec)) is type(result)
 
 
 @pytest.mark.parametrize(
-    "check, args, kwargs, error, message",
+    "spec, value, error, message",
     [
-        (_validate.check_int, ("n", 4), {"minimum": 0, "maximum": 3}, ValueError, "n must be an int from 0 to 3, got 4"),
-        (_validate.check_int, ("n", -1), {"minimum": 0}, ValueError, "n must be an int >= 0, got -1"),
-        (_validate.check_int, ("n", 9), {"maximum": 3}, ValueError, "n must be an int <= 3, got 9"),
-        (_validate.check_int, ("n", "4"), {}, TypeError, "n must be an int, got '4' (type str)"),
-        (_validate.check_number, ("x", -1), {"minimum": 0}, ValueError, "x must be a finite number >= 0, got -1"),
-        (_validate.check_number, ("x", NAN), {}, ValueError, "x must be a finite number, got nan"),
-        (_validate.check_number, ("x", None), {}, TypeError, "x must be a number, got None (type NoneType)"),
-        (_validate.check_callable, ("f", 1), {}, TypeError,
-         "f must be callable (a function or other callable), got 1 (type int)"),
-        (_validate.check_str, ("s", 1), {}, TypeError, "s must be a str, got 1 (type int)"),
-        (_validate.check_choice, ("c", "z", ("a", "b")), {}, ValueError, "c must be one of 'a', 'b'; got 'z'"),
-        (_validate.check_instance, ("i", 1, list, "a list"), {}, TypeError, "i must be a list, got 1 (type int)"),
-        (_validate.check_str, ("s", "x" * 100), {}, None, None),
-        (_validate.check_str, ("s", b"x" * 100), {}, TypeError, "s must be a str, got b'" + "x" * 55 + "... (type bytes)"),
+        (_validate.an_int(0, 3), 4, ValueError, "n must be an int from 0 to 3, got 4"),
+        (_validate.an_int(0), -1, ValueError, "n must be an int >= 0, got -1"),
+        (_validate.an_int(hi=3), 9, ValueError, "n must be an int <= 3, got 9"),
+        (_validate.an_int(), "4", TypeError, "n must be an int, got '4' (type str)"),
+        (_validate.an_int(), True, TypeError, "n must be an int, got True (type bool)"),
+        (_validate.a_number(0), -1, ValueError, "n must be a finite number >= 0, got -1"),
+        (_validate.a_number(), NAN, ValueError, "n must be a finite number, got nan"),
+        (_validate.a_number(), None, TypeError, "n must be a number, got None (type NoneType)"),
+        (_validate.A_CALLABLE, 1, TypeError, "n must be callable (a function or other callable), got 1 (type int)"),
+        (_validate.A_STR, 1, TypeError, "n must be a str, got 1 (type int)"),
+        (_validate.A_BOOL, 0, TypeError, "n must be True or False, got 0 (type int)"),
+        (_validate.one_of("a", "b"), "z", ValueError, "n must be one of 'a', 'b', got 'z' (type str)"),
+        (_validate.instance_of(list, "a list"), 1, TypeError, "n must be a list, got 1 (type int)"),
+        (_validate.optional(_validate.an_int(1)), 0, ValueError, "n must be an int >= 1, got 0"),
+        (_validate.A_STR, b"x" * 100, TypeError, "n must be a str, got b'" + "x" * 55 + "... (type bytes)"),
     ],
 )
-def test_check_messages(check, args, kwargs, error, message):
-    if error is None:
-        check(*args, **kwargs)
-        return
+def test_spec_messages(spec, value, error, message):
     with pytest.raises(error) as info:
-        check(*args, **kwargs)
+        _validate.valid("n", value, spec)
     assert str(info.value) == message
+
+
+@_validate.accepts(a=_validate.an_int(0), c=_validate.A_STR, rest=_validate.a_number(), k=_validate.A_BOOL)
+def _declared(a, b=None, c="default", *rest, k=False, **extra):
+    return a, b, c, rest, k, extra
+
+
+def test_accepts_checks_arguments_wherever_they_are_passed():
+    assert _declared(np.int64(1), "any", "c", 2, k=True, z="free") == (1, "any", "c", (2.0,), True, {"z": "free"})
+    assert _declared(a=3) == (3, None, "default", (), False, {})
+    assert _declared(0, c="x") == (0, None, "x", (), False, {})
+    for call, name in [(lambda: _declared(-1), "a"), (lambda: _declared(a="1"), "a"), (lambda: _declared(0, 1, 2), "c"),
+                       (lambda: _declared(0, c=2), "c"), (lambda: _declared(0, 1, "c", 1, "2"), "rest"),
+                       (lambda: _declared(0, k=1), "k")]:
+        with pytest.raises((TypeError, ValueError), match=f"^{name} must be "):
+            call()
+    assert _declared.validates == ("a", "c", "rest", "k") and _declared.__name__ == "_declared"
+
+
+def test_accepts_refuses_a_spec_for_a_missing_parameter():
+    with pytest.raises(TypeError, match="has no parameter x"):
+        _validate.accepts(x=_validate.A_STR)(lambda a: a)
+
+
+def test_describe_shortens_long_values():
+    assert _validate.describe("x") == "'x' (type str)"
+    assert _validate.describe("y" * 100, limit=10) == "'yyyyyy... (type str)"

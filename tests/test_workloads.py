@@ -116,7 +116,7 @@ def test_documented_limits():
 
 
 # ------------------------------------------------------------ hand-off cost
-@pytest.mark.parametrize("kind", tk.ROUND_TRIP_KINDS)
+@pytest.mark.parametrize("kind", ["Queue", "SimpleQueue", "Future", "Thread"])
 def test_handoff_round_trip_returns_a_positive_time_and_leaves_no_thread(kind):
     before = set(threading.enumerate())
     us = tk.handoff_round_trip_us(kind, rounds=50, repeats=2)
@@ -124,11 +124,17 @@ def test_handoff_round_trip_returns_a_positive_time_and_leaves_no_thread(kind):
     assert [t for t in threading.enumerate() if t not in before and t.is_alive()] == []
 
 
-def test_handoff_kinds_are_exported_and_documented():
-    assert tk.ROUND_TRIP_KINDS == ("Queue", "SimpleQueue", "Future")
-    assert "handoff_round_trip_us" in tk.__all__
-    doc = tk.handoff_round_trip_us.__doc__
-    assert "Args:" in doc and "Returns:" in doc and "Raises:" in doc
+def test_a_thread_per_round_trip_starts_a_new_thread_each_time(monkeypatch):
+    started = []
+    real_start = threading.Thread.start
+
+    def counting_start(thread):
+        started.append(thread.name)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counting_start)
+    tk.handoff_round_trip_us("Thread", rounds=7, repeats=2)
+    assert started == [_workloads.ECHO_THREAD_PREFIX] * 2 * (1 + 7)  # a warm-up and 7 rounds, twice
 
 
 def test_the_echo_thread_really_is_another_thread(monkeypatch):
@@ -151,7 +157,7 @@ def test_a_wrong_echo_is_caught(monkeypatch):
             outbox.put(0)
 
     monkeypatch.setattr(_workloads, "_echo_loop", lying_loop)
-    with pytest.raises(AssertionError, match="round 1: the echo thread sent back a different item"):
+    with pytest.raises(AssertionError, match="round 1: Queue handed back a different item"):
         tk.handoff_round_trip_us("Queue", rounds=5, repeats=1)
 
 
@@ -170,8 +176,8 @@ def test_a_silent_echo_times_out_instead_of_hanging(monkeypatch):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"kind": "deque"}, ValueError, r"kind must be one of 'Queue', 'SimpleQueue', 'Future'; got 'deque'"),
-        ({"kind": queue.Queue}, TypeError, r"kind must be a str, got <class 'queue.Queue'>"),
+        ({"kind": "deque"}, ValueError, r"kind must be one of 'Queue', 'SimpleQueue', 'Future', 'Thread', got 'deque'"),
+        ({"kind": queue.Queue}, ValueError, r"kind must be one of .*, got <class 'queue.Queue'>"),
         ({"kind": "Queue", "rounds": 0}, ValueError, r"rounds must be an int from 1 to 1000000, got 0"),
         ({"kind": "Queue", "rounds": 2.5}, TypeError, r"rounds must be an int from 1 to 1000000, got 2.5"),
         ({"kind": "Queue", "repeats": 101}, ValueError, r"repeats must be an int from 1 to 100, got 101"),

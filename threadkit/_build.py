@@ -1,18 +1,8 @@
-"""Which CPython build runs this code, and whether its GIL is on now.
+"""Which CPython build runs this code, and whether its GIL is on now: two different questions.
 
-Two different questions, often mixed up:
-
-- the **build**: ``sysconfig.get_config_var("Py_GIL_DISABLED")`` is 1 on a
-  free-threaded build (``python3.14t``), 0 or None on a standard one;
-- the **state**: ``sys._is_gil_enabled()`` (3.13+) says whether the GIL is on
-  *now*.  A free-threaded build turns it back on with ``PYTHON_GIL=1``,
-  ``-X gil=1`` or an extension module not marked as safe without it; a
-  standard build always has it on.
-
-Lessons whose outcome depends on the build (CPU-bound threads in parallel or
-not, ``counter += 1`` losing updates or not) ask :func:`python_build` and
-assert the outcome for the build they run on.  Unit tests replace the two
-sources above to exercise the free-threaded branches on a standard build.
+The build: ``sysconfig.get_config_var("Py_GIL_DISABLED")`` is 1 on a free-threaded build. The
+state: ``sys._is_gil_enabled()`` (3.13+) says whether the GIL is on now; a free-threaded build
+turns it back on with ``PYTHON_GIL=1``, ``-X gil=1`` or an extension not marked safe without it.
 """
 
 import platform
@@ -20,19 +10,13 @@ import sys
 import sysconfig
 from typing import NamedTuple
 
-from ._validate import check_instance
+from ._validate import instance_of, optional
 
-__all__ = ["PythonBuild", "python_build", "BuildVerdict"]
+__all__ = ["python_build"]
 
 
 class PythonBuild(NamedTuple):
-    """The running interpreter: version, build and GIL state.
-
-    Attributes:
-        version: the Python version, e.g. ``"3.11.7"``.
-        free_threaded: True on a free-threaded build (``Py_GIL_DISABLED``).
-        gil_enabled: True when the GIL is on now (always on a standard build).
-    """
+    """The running interpreter: ``version``, ``free_threaded`` build, ``gil_enabled`` now."""
 
     version: str
     free_threaded: bool
@@ -54,29 +38,19 @@ class PythonBuild(NamedTuple):
         return f"{platform.python_implementation()} {self.version}, {build}"
 
 
-def python_build():
-    """Describe the running interpreter's build and GIL state.
+#: Spec of a ``build=`` argument: a PythonBuild, or None for the running one (``build or python_build()``).
+A_BUILD_OR_NONE = optional(instance_of(PythonBuild, "a PythonBuild (tk.python_build()) or None"))
 
-    Returns:
-        PythonBuild: version, whether this is a free-threaded build
-        (``sysconfig.get_config_var("Py_GIL_DISABLED")``), and whether the GIL is
-        on now (``sys._is_gil_enabled()``, 3.13+; older Pythons always have it).
-    """
-    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+def python_build():
+    """The running interpreter's :class:`PythonBuild`: version, build and GIL state now."""
     is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
     gil_enabled = True if is_gil_enabled is None else bool(is_gil_enabled())
-    return PythonBuild(platform.python_version(), free_threaded, gil_enabled)
+    return PythonBuild(platform.python_version(), bool(sysconfig.get_config_var("Py_GIL_DISABLED")), gil_enabled)
 
 
 class BuildVerdict(NamedTuple):
-    """What a build-dependent lesson expected on this interpreter, and what it measured.
-
-    Attributes:
-        build: ``PythonBuild.describe()`` of the interpreter judged.
-        expected: what should happen on that build (and why, in a few words).
-        measured: what was measured, in words.
-        as_expected: True when the measurement agrees with ``expected``.
-    """
+    """What a build-dependent lesson expected (``expected``) on ``build``, and what it ``measured``."""
 
     build: str
     expected: str
@@ -88,12 +62,7 @@ class BuildVerdict(NamedTuple):
         return f"{self.build}\n  expected: {self.expected}\n  measured: {self.measured} ({verdict})"
 
 
+# --- TEMPORARY (issue 17 migration): lessons/races.py still imports it; use A_BUILD_OR_NONE.
 def check_build(build):
-    """Return ``build``, or the running interpreter's :class:`PythonBuild` when it is None.
-
-    Raises:
-        TypeError: ``build`` is neither None nor a PythonBuild.
-    """
-    if build is None:
-        return python_build()
-    return check_instance("build", build, PythonBuild, "a PythonBuild (tk.python_build()) or None")
+    return A_BUILD_OR_NONE("build", build) or python_build()
+# --- end TEMPORARY

@@ -1,45 +1,35 @@
-"""Shared machinery for the exercise checks (``check_*`` functions).
+"""What every exercise grader (a ``check_*`` in :mod:`threadkit.lessons`) is built on.
 
-A check runs the learner's code with a timeout, so a hang fails fast instead
-of freezing the notebook, and explains every problem it finds in plain words
-by raising :class:`ExerciseError`.  On success it returns a
-:class:`CheckPassed`, which a notebook shows as one line of text.
+A grader runs the learner's code with a timeout, so a hang fails fast, and explains each problem
+by raising :class:`ExerciseError`; on success it returns a :class:`CheckPassed`.
 """
 
 import contextlib
+import functools
 import logging
 import os
 import threading
-import traceback
 import time
+import traceback
+import types
+from collections.abc import Iterable
 
-from ._validate import check_callable, check_number, check_str, describe
+from ._validate import A_CALLABLE, A_STR, a_number, accepts, describe, instance_of, satisfying, valid
 
-__all__ = ["confirm_refused", "ExerciseError", "CheckPassed"]
+__all__ = ["confirm_refused"]
 
-#: Seconds a check waits for the learner's code before calling it a hang.
+#: Seconds a check waits for the learner's code before calling it a hang, by default and at most.
 DEFAULT_CHECK_TIMEOUT = 10.0
-#: Longest timeout :func:`call_with_timeout` accepts (one hour).
 MAX_CHECK_TIMEOUT = 3600.0
-#: Seconds a check waits for leftover threads to finish before reporting them.
-LEFTOVER_GRACE = 1.0
-
-
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class ExerciseError(AssertionError):
-    """Raised by a check: the message lists what is wrong and how to fix it.
-
-    IPython shows it as its message only: the frames inside the check say
-    nothing about the learner's code (and would store local file paths in a
-    notebook).  An exception raised by the learner's own code is kept as the
-    cause and shown with the learner's frames.
-    """
+    """Raised by a grader: what is wrong and how to fix it. IPython shows the message, and the
+    learner's own frames when their exception is the cause (not the grader's, nor local paths)."""
 
     def _render_traceback_(self):
-        lines = []
-        cause = self.__cause__
+        lines, cause = [], self.__cause__
         if cause is not None:
             frames = [traceback.FrameSummary(_shown_filename(f.filename), f.lineno, f.name, line=f.line)
                       for f in traceback.extract_tb(cause.__traceback__)
@@ -53,11 +43,7 @@ class ExerciseError(AssertionError):
 
 
 def _shown_filename(filename):
-    """IPython's name for the code of a notebook cell ("Cell In[3]"), else ``filename``.
-
-    A cell's code lives in a temporary file (``/tmp/ipykernel_<pid>/<hash>.py``);
-    its path would tie a stored notebook to one machine and one run.
-    """
+    """IPython's name for a cell's temporary code file ("Cell In[3]"), else ``filename``."""
     try:
         from IPython import get_ipython
 
@@ -76,16 +62,12 @@ class CheckPassed(str):
 
 
 def fail(problems, hint=None, cause=None):
-    """Raise :class:`ExerciseError`: ``"Not yet:"``, one ``"  - <problem>"`` line each, a hint.
+    """Raise :class:`ExerciseError`: ``"Not yet:"``, one ``"  - <problem>"`` line each, then the hint.
 
     Args:
-        problems: a str, or a list whose items are a str or a ``(problem, hint)`` pair.
-        hint: the hint shown when no problem brings its own (the first paired hint wins).
+        problems: a str, or a list of items that are a str or a ``(problem, hint)`` pair.
+        hint: shown when no problem brings its own (the first paired hint wins).
         cause: the learner's exception behind the problems, kept as ``__cause__``.
-
-    Raises:
-        ExerciseError: always, when the arguments are valid.
-        TypeError, ValueError: ``problems`` is empty or not text, ``hint`` is not a str.
     """
     if isinstance(problems, (str, tuple)):
         problems = [problems]
@@ -95,16 +77,11 @@ def fail(problems, hint=None, cause=None):
         raise TypeError(f"problems must be a list of str (or one str), got {describe(problems)}") from None
     if not problems:
         raise ValueError("problems must name at least one problem, got an empty list")
-    texts, hints = [], []
-    for problem in problems:
-        text, own_hint = problem if isinstance(problem, tuple) else (problem, None)
-        texts.append(check_str("each of problems", text))
-        if own_hint:
-            hints.append(own_hint)
-    hint = hints[0] if hints else hint
-    lines = ["Not yet:"] + [f"  - {text}" for text in texts]
+    pairs = [problem if isinstance(problem, tuple) else (problem, None) for problem in problems]
+    lines = ["Not yet:"] + [f"  - {valid('each of problems', text, A_STR)}" for text, _ in pairs]
+    hint = next((own for _, own in pairs if own), hint)
     if hint:
-        lines.append(f"Hint: {check_str('hint', hint)}")
+        lines.append(f"Hint: {valid('hint', hint, A_STR)}")
     raise ExerciseError("\n".join(lines)) from cause
 
 
@@ -114,43 +91,25 @@ def describe_error(exc):
 
 
 def explain_raised(call, exc, raised):
-    """Raise :class:`ExerciseError` for an exception the learner's function raised.
+    """Raise :class:`ExerciseError` for ``exc``, raised by the learner's function (kept as the cause).
 
     Args:
         call: how the function was called, e.g. ``"fetch_all(urls, fetch, max_workers=4)"``.
-        exc: the exception it raised (kept as the cause).
-        raised: ``{exception type: (problem or None, hint)}``, searched in order with
-            ``isinstance``; a ``None`` problem reads ``"<call> raised <describe_error(exc)>"``.
+        raised: ``{exception type: (problem or None, hint)}``, searched in order with ``isinstance``;
+            a None problem reads ``"<call> raised <describe_error(exc)>"``.
     """
-    for kind, (problem, hint) in raised.items():
-        if isinstance(exc, kind):
-            break
-    else:
-        problem, hint = None, "read the traceback above this message: the error happened inside your function."
+    problem, hint = next((pair for kind, pair in raised.items() if isinstance(exc, kind)),
+                         (None, "read the traceback above this message: the error happened inside your function."))
     if problem is None and isinstance(exc, NotImplementedError):
         problem = f"{call} raised NotImplementedError: it is not written yet."
-    fail([problem or f"{call} raised {describe_error(exc)}"], hint, cause=exc)
+    fail(problem or f"{call} raised {describe_error(exc)}", hint, cause=exc)
 
 
+@accepts(fn=A_CALLABLE, timeout=a_number(0.001, MAX_CHECK_TIMEOUT), what=A_STR)
 def call_with_timeout(fn, *args, timeout=DEFAULT_CHECK_TIMEOUT, what="your function", raised=None, **kwargs):
-    """Call ``fn(*args, **kwargs)`` in a helper thread and wait at most ``timeout`` s.
-
-    With ``raised`` (see :func:`explain_raised`), an exception ``fn`` raises becomes an
-    :class:`ExerciseError` that explains it.
-
-    Returns:
-        what ``fn`` returned.
-
-    Raises:
-        ExerciseError: ``fn`` did not return within ``timeout`` seconds (the
-            helper is a daemon thread, so a hang cannot block the kernel's exit).
-        BaseException: whatever ``fn`` raised, unchanged.
-        TypeError, ValueError: ``fn`` is not callable, ``timeout`` is not a
-            number from 0.001 to ``MAX_CHECK_TIMEOUT``, or ``what`` is not a str.
-    """
-    check_callable("fn", fn)
-    timeout = check_number("timeout", timeout, minimum=0.001, maximum=MAX_CHECK_TIMEOUT)
-    check_str("what", what)
+    """Return ``fn(*args, **kwargs)``, run in a daemon helper thread; refuse it (named ``what``) if it
+    takes more than ``timeout`` s. With ``raised`` (see :func:`explain_raised`) an Exception from ``fn``
+    is explained in an :class:`ExerciseError`; anything else ``fn`` raises is raised unchanged."""
     outcome = {}
 
     def runner():
@@ -163,180 +122,98 @@ def call_with_timeout(fn, *args, timeout=DEFAULT_CHECK_TIMEOUT, what="your funct
     helper.start()
     helper.join(timeout)
     if helper.is_alive():
-        fail(
-            [f"{what} did not return within {timeout:g} s: it hangs or is far too slow."],
-            "every blocking call (get, result, join, acquire) needs a timeout or a matching put/set.",
-        )
+        fail(f"{what} did not return within {timeout:g} s: it hangs or is far too slow.",
+             "every blocking call (get, result, join, acquire) needs a timeout or a matching put/set.")
+    if raised is not None and isinstance(outcome.get("error"), Exception):
+        explain_raised(what, outcome["error"], raised)
     if "error" in outcome:
-        if raised is not None and isinstance(outcome["error"], Exception):
-            explain_raised(what, outcome["error"], raised)
         raise outcome["error"]
     return outcome.get("value")
 
 
+@accepts(before=instance_of(Iterable, "a collection of threads (e.g. threading.enumerate())"),
+         grace=a_number(0, MAX_CHECK_TIMEOUT))
 def new_threads(before, grace=0.0):
-    """Threads alive now that were not in ``before`` (nor this thread, nor a check's helper).
+    """Threads alive now that were not in ``before`` (nor this thread, nor a check's helper), by name.
 
-    With ``grace`` 0, no thread is joined: from 3.14 even ``join(0)`` lets others run, and a
-    freed pool's idle workers end in that moment, hiding a pool that was never shut down.
-    With ``grace`` > 0, the threads share that many seconds to end first.
-
-    Returns:
-        list[threading.Thread]: the threads still alive, sorted by name.
+    ``grace`` 0 joins none: from 3.14 even ``join(0)`` lets a freed pool's idle workers end, hiding
+    a pool never shut down. With ``grace`` > 0 the threads share that many seconds to end first.
     """
-    known = set(before)
-    me = threading.current_thread()
+    known, me = set(before), threading.current_thread()
     extra = [t for t in threading.enumerate() if t not in known and t is not me and t.name != "threadkit-check"]
-    if grace > 0:
-        deadline = time.monotonic() + grace
-        for thread in extra:
+    deadline = time.monotonic() + grace
+    for thread in extra if grace > 0 else ():
+        with contextlib.suppress(RuntimeError, AssertionError):  # e.g. a dummy thread cannot be joined
             thread.join(max(0.0, deadline - time.monotonic()))
     return sorted((t for t in extra if t.is_alive()), key=lambda t: t.name)
 
 
-class _Log(logging.Handler):
-    """What ``concurrent.futures`` logged: ``errors`` (exceptions) and ``text``."""
-
-    def __init__(self):
-        super().__init__(logging.ERROR)
-        self.errors, self._lines = [], []
-
-    def emit(self, record):
-        self._lines.append(record.getMessage())
-        if record.exc_info and record.exc_info[1] is not None:
-            self.errors.append(record.exc_info[1])
-            self._lines.append(describe_error(record.exc_info[1]))
-
-    @property
-    def text(self):
-        return "\n".join(self._lines)
+# --- TEMPORARY (issue 17 migration): lessons still import it; use new_threads.
+def leftover_threads(before, grace=1.0):
+    return [thread.name for thread in new_threads(before, grace)]
+# --- end TEMPORARY
 
 
 @contextlib.contextmanager
 def futures_log():
-    """Collect what ``concurrent.futures`` logs (a done-callback that raised) instead of printing it.
+    """Collect what ``concurrent.futures`` logs (a done-callback that raised) instead of printing it:
+    yields an object with ``errors`` (the exceptions logged) and ``text`` (messages and errors)."""
+    log, handler, logger = types.SimpleNamespace(errors=[], text=""), logging.Handler(logging.ERROR), \
+        logging.getLogger("concurrent.futures")
 
-    Yields:
-        an object with ``errors`` (the exceptions logged) and ``text`` (the messages).
-    """
-    logger, log = logging.getLogger("concurrent.futures"), _Log()
-    propagate, logger.propagate = logger.propagate, False
-    logger.addHandler(log)
+    def emit(record):
+        error = record.exc_info[1] if record.exc_info else None
+        log.errors += [] if error is None else [error]
+        log.text = "\n".join(filter(None, [log.text, record.getMessage(), error and describe_error(error)]))
+
+    handler.emit, propagate, logger.propagate = emit, logger.propagate, False
+    logger.addHandler(handler)
     try:
         yield log
     finally:
-        logger.removeHandler(log)
+        logger.removeHandler(handler)
         logger.propagate = propagate
 
 
-def leftover_threads(before, grace=LEFTOVER_GRACE):
-    """Names of threads alive now that were not in ``before``, after waiting ``grace`` s.
-
-    The calling thread and check helpers (``"threadkit-check"``) are never
-    reported.  All threads share one ``grace`` period.
-
-    Args:
-        before: a collection of ``threading.Thread`` objects (e.g. ``threading.enumerate()``
-            taken before the learner's code ran).
-        grace: seconds to let finishing threads end, 0 to ``MAX_CHECK_TIMEOUT``.
-
-    Returns:
-        list[str]: sorted names of threads still running.
-    """
-    grace = check_number("grace", grace, minimum=0, maximum=MAX_CHECK_TIMEOUT)
-    try:
-        known = set(before)
-    except TypeError:
-        raise TypeError(
-            f"before must be a collection of threading.Thread objects (e.g. threading.enumerate()), "
-            f"got {before!r} (type {type(before).__name__})"
-        ) from None
-    me = threading.current_thread()
-    extra = [t for t in threading.enumerate() if t not in known and t is not me and t.name != "threadkit-check"]
-    deadline = time.monotonic() + grace
-    for thread in extra:
-        try:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        except (RuntimeError, AssertionError):  # e.g. a dummy thread, which cannot be joined
-            pass
-    return sorted(t.name for t in extra if t.is_alive())
+_OUTCOMES = {}  # the last outcome of each grader, by name: a CheckPassed or the ExerciseError raised
 
 
-# -- outcomes of the graders, for the collapsed cell that follows an exercise's check ------
-#: Last outcome of each grader, by its name: a CheckPassed or the ExerciseError it raised.
-_OUTCOMES = {}
-
-
+@accepts(check=A_CALLABLE)
 def grader(check):
-    """Decorate an exercise grader (a ``check_*`` function) so its last outcome is kept.
-
-    The wrapped grader behaves exactly as before; :func:`confirm_refused` reads
-    the kept outcome.
-
-    Args:
-        check: the grader, a callable that returns a CheckPassed or raises ExerciseError.
-
-    Returns:
-        the wrapped grader (same name and docstring).
-
-    Raises:
-        TypeError: ``check`` is not callable.
-    """
-    import functools
-
-    check_callable("check", check)
-
+    """Decorate an exercise grader (a ``check_*``) so :func:`confirm_refused` can read its last outcome."""
     @functools.wraps(check)
     def wrapper(*args, **kwargs):
         _OUTCOMES.pop(check.__name__, None)
         try:
-            passed = check(*args, **kwargs)
+            _OUTCOMES[check.__name__] = check(*args, **kwargs)
         except ExerciseError as exc:
             _OUTCOMES[check.__name__] = exc
             raise
-        _OUTCOMES[check.__name__] = passed
-        return passed
+        return _OUTCOMES[check.__name__]
 
     wrapper.is_grader = True
     return wrapper
 
 
+@accepts(check=satisfying(lambda f: getattr(f, "is_grader", False), "an exercise grader such as check_fetch_all"),
+         reasons=A_STR)
 def confirm_refused(check, *reasons):
-    """Print one line about the last run of the grader ``check`` (the cell above).
+    """Print whether the last run of the grader ``check`` refused with each of ``reasons`` (phrases).
 
-    The cell after an exercise's check runs this.  Under nbval the exercise
-    holds its starting code, so the check must have refused it, for each of
-    ``reasons``: it then prints ``"checked: the starting code is refused: ..."``,
-    and the stored output proves that.  After a learner's own answer it prints
-    whether that answer passed instead (and nbval's comparison would fail).
-
-    Args:
-        check: a grader such as ``tk.check_fetch_all``.
-        reasons: one or more phrases that the refusal must contain.
-
-    Returns:
-        None (the line is printed).
+    Under nbval the exercise holds its starting code, so the stored line proves the refusal.
 
     Raises:
-        TypeError: ``check`` is not a grader, or a reason is not a str.
-        ValueError: no reason given.
+        TypeError, ValueError: ``check`` is not a grader, a reason is not a str, or none is given.
         RuntimeError: ``check`` has not run yet in this kernel.
     """
-    if not getattr(check, "is_grader", False):
-        raise TypeError(f"check must be an exercise grader such as tk.check_fetch_all, got {check!r}")
     if not reasons:
-        raise ValueError("give at least one reason: a phrase the refusal must contain, e.g. 'too slow'")
-    for reason in reasons:
-        check_str("each reason", reason)
-    name = check.__name__
-    if name not in _OUTCOMES:
+        raise ValueError("reasons must hold at least one phrase the refusal must contain, e.g. 'too slow'")
+    name, outcome = check.__name__, _OUTCOMES.get(check.__name__)
+    if outcome is None:
         raise RuntimeError(f"{name} has not run yet: run the check cell above first")
-    outcome = _OUTCOMES[name]
     if not isinstance(outcome, ExerciseError):
         print(f"your answer passed {name}: well done")
-        return
-    missing = [r for r in reasons if r not in str(outcome)]
-    if missing:
+    elif any(reason not in str(outcome) for reason in reasons):
         print(f"{name} refused your answer: read its message above")
-        return
-    print(f"checked: the starting code is refused: {'; '.join(reasons)}")
+    else:
+        print(f"checked: the starting code is refused: {'; '.join(reasons)}")

@@ -1,126 +1,88 @@
-"""Argument validation for every public function, declared once per function::
+"""Argument validation, declared once per function: ``@accepts(workers=an_int(1), delay_ms=a_number(0))``.
 
-    @accepts(tasks=an_int(0), workers=an_int(1), delay_ms=a_number(0))
-    def ideal_makespan_ms(tasks, workers, delay_ms): ...
-
-A wrong type raises ``TypeError``, a value out of range ``ValueError``; the message names
-the argument, what is accepted and what came, e.g. ``workers must be an int >= 1, got 0``.
+A wrong type raises ``TypeError``, a value out of range ``ValueError``; the message names the
+argument, what is accepted and what came: ``workers must be an int >= 1, got 0``.
 """
 
 import functools
 import inspect
 import math
 import numbers
+from itertools import chain, repeat
 
 
 def describe(value, limit=60):
     """``repr(value)``, cut to ``limit`` characters, with its type: ``"'x' (type str)"``."""
     text = repr(value)
-    if len(text) > limit:
-        text = text[:limit - 3] + "..."
-    return f"{text} (type {type(value).__name__})"
+    return f"{text if len(text) <= limit else text[:limit - 3] + '...'} (type {type(value).__name__})"
 
 
-class Spec:
-    """What one argument accepts: ``spec(name, value)`` returns the value (converted) or raises."""
+def _spec(what, convert):
+    """A spec: ``convert(name, value)`` returns the accepted value or raises; ``.what`` says what."""
+    convert.what = what
+    return convert
 
-    __slots__ = ("what", "_convert")
 
-    def __init__(self, what, convert):
-        self.what = what
-        self._convert = convert
+def satisfying(test, what, error=TypeError):
+    """A value for which ``test(value)`` is true; anything else raises ``error``."""
+    def convert(name, value):
+        if not test(value):
+            raise error(f"{name} must be {what}, got {describe(value)}")
+        return value
 
-    def __call__(self, name, value):
-        return self._convert(name, value)
-
-    def __repr__(self):
-        return f"<accepts {self.what}>"
+    return _spec(what, convert)
 
 
 def _range_text(lo, hi):
-    if lo is not None and hi is not None:
-        return f" from {lo} to {hi}"
-    if lo is not None:
-        return f" >= {lo}"
-    return f" <= {hi}" if hi is not None else ""
+    both = lo is not None and hi is not None
+    return f" from {lo} to {hi}" if both else f" >= {lo}" if lo is not None else f" <= {hi}" if hi is not None else ""
 
 
-def _wrong_type(name, what, value):
-    return TypeError(f"{name} must be {what}, got {describe(value)}")
+def _within(name, what, lo, hi, value, given):
+    if value != value or abs(value) == math.inf or (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ValueError(f"{name} must be {what}, got {given!r}")
+    return value
 
 
-def _out_of(lo, hi, value):
-    return (lo is not None and value < lo) or (hi is not None and value > hi)
+def _to_float(value):
+    try:
+        return float(value)
+    except OverflowError:  # an int too large for a float
+        return math.inf
 
 
 def an_int(lo=None, hi=None):
     """An int (not a bool) from ``lo`` to ``hi``, both optional and inclusive."""
     what = f"an int{_range_text(lo, hi)}"
-
-    def convert(name, value):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise _wrong_type(name, what, value)
-        if _out_of(lo, hi, value):
-            raise ValueError(f"{name} must be {what}, got {value!r}")
-        return int(value)
-
-    return Spec(what, convert)
+    is_int = satisfying(lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool), what)
+    return _spec(what, lambda name, v: _within(name, what, lo, hi, v if type(v) is int else int(is_int(name, v)), v))
 
 
 def a_number(lo=None, hi=None):
     """A finite real number (not a bool) from ``lo`` to ``hi``, returned as a float."""
     what = f"a number{_range_text(lo, hi)}"
-
-    def convert(name, value):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise _wrong_type(name, what, value)
-        try:
-            number = float(value)
-        except OverflowError:  # an int too large for a float
-            number = math.inf
-        if not math.isfinite(number) or _out_of(lo, hi, number):
-            raise ValueError(f"{name} must be a finite {what[2:]}, got {value!r}")
-        return number
-
-    return Spec(what, convert)
+    is_real = satisfying(lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), what)
+    return _spec(what, lambda name, v: _within(name, f"a finite {what[2:]}", lo, hi, _to_float(is_real(name, v)), v))
 
 
 def instance_of(cls, what):
     """An instance of ``cls`` (a class or tuple of classes), described to the user as ``what``."""
-    def convert(name, value):
-        if not isinstance(value, cls):
-            raise _wrong_type(name, what, value)
-        return value
-
-    return Spec(what, convert)
+    return satisfying(lambda value: isinstance(value, cls), what)
 
 
 def one_of(*choices):
-    """One of ``choices`` (compared with ``==``)."""
-    accepted = ", ".join(repr(c) for c in choices)
-
-    def convert(name, value):
-        if value not in choices:
-            raise ValueError(f"{name} must be one of {accepted}; got {value!r}")
-        return value
-
-    return Spec(f"one of {accepted}", convert)
+    """One of ``choices`` (compared with ``==``); anything else is a ``ValueError``."""
+    return satisfying(lambda value: value in choices, "one of " + ", ".join(map(repr, choices)), ValueError)
 
 
 def optional(spec):
     """``None``, or what ``spec`` accepts."""
-    return Spec(f"None or {spec.what}", lambda name, value: None if value is None else spec(name, value))
-
-
-def _callable(name, value):
-    if not callable(value):
-        raise _wrong_type(name, "callable (a function or other callable)", value)
-    return value
+    return _spec(f"None or {spec.what}", lambda name, value: None if value is None else spec(name, value))
 
 
 A_STR = instance_of(str, "a str")
 A_BOOL = instance_of(bool, "True or False")
-A_CALLABLE = Spec("callable (a function or other callable)", _callable)
+A_CALLABLE = satisfying(callable, "callable (a function or other callable)")
 
 
 def valid(name, value, spec):
@@ -129,36 +91,27 @@ def valid(name, value, spec):
 
 
 def accepts(**specs):
-    """Decorate a function so each named argument is checked by its spec before the call.
-
-    Positions are worked out once, when decorating; a default value is not checked.
-    """
+    """Decorate a function so each named argument is checked by its spec before the call: positions
+    are worked out once; defaults are not checked; a spec for ``*args`` checks each item; the
+    wrapper's ``validates`` names the checked arguments."""
     def decorate(fn):
-        params = list(inspect.signature(fn).parameters.values())
-        names = [p.name for p in params]
-        unknown = sorted(set(specs) - set(names))
+        params = inspect.signature(fn).parameters.values()
+        unknown = sorted(set(specs) - {p.name for p in params})
         if unknown:
             raise TypeError(f"{fn.__qualname__} has no parameter {', '.join(unknown)}")
-        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        by_position = [(i, p.name, specs[p.name]) for i, p in enumerate(params)
-                       if p.name in specs and p.kind in positional]
-        by_keyword = [(p.name, specs[p.name]) for p in params
-                      if p.name in specs and p.kind == inspect.Parameter.KEYWORD_ONLY]
+        slots = [(p.name, specs.get(p.name)) for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        star = next(((p.name, specs.get(p.name)) for p in params if p.kind == p.VAR_POSITIONAL), (None, None))
+        by_keyword = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} & set(specs)
 
         @functools.wraps(fn)
         def checked(*args, **kwargs):
-            if by_position:
-                args = list(args)
-                for i, name, spec in by_position:
-                    if i < len(args):
-                        args[i] = spec(name, args[i])
-                    elif name in kwargs:
-                        kwargs[name] = spec(name, kwargs[name])
-            for name, spec in by_keyword:
-                if name in kwargs:
-                    kwargs[name] = spec(name, kwargs[name])
+            args = [spec(name, arg) if spec else arg for (name, spec), arg in zip(chain(slots, repeat(star)), args)]
+            for name, value in kwargs.items():  # replacing a value while iterating is safe
+                if name in by_keyword:  # (a **kwargs item may share a positional-only name)
+                    kwargs[name] = specs[name](name, value)
             return fn(*args, **kwargs)
 
+        checked.validates = tuple(specs)
         return checked
 
     return decorate

@@ -1,13 +1,11 @@
-"""Work with a known shape, for demos: sleeping (I/O), computing (CPU), failing.
+"""Work with a known shape, for demos: sleeping (I/O), computing (CPU), failing, handing off.
 
-* :func:`io_task` sleeps, like a thread waiting for a network reply: it
-  releases the GIL, so many of them overlap even on one core.
-* :func:`cpu_task` loops in pure Python: it holds the GIL while it runs, so
-  on a GIL build two of them take turns instead of running in parallel.
-* :func:`flaky_task` fails on demand with :class:`TaskFailed`;
-  :func:`failure_plan` picks *which* tasks fail, reproducibly.
+:func:`io_task` sleeps and releases the GIL, so many overlap even on one core; :func:`cpu_task`
+loops in pure Python and holds the GIL; :func:`flaky_task` fails on demand with
+:class:`TaskFailed`, and :func:`failure_plan` picks which tasks fail, reproducibly.
 """
 
+import contextlib
 import math
 import queue
 import random
@@ -15,10 +13,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ._validate import check_choice, check_int, check_number, check_str
+from ._validate import A_BOOL, a_number, accepts, an_int, one_of
 
-__all__ = ["TaskFailed", "io_task", "cpu_task", "flaky_task", "failure_plan", "ideal_makespan_ms",
-           "ROUND_TRIP_KINDS", "handoff_round_trip_us"]
+__all__ = ["io_task", "cpu_task", "flaky_task", "failure_plan", "TaskFailed", "ideal_makespan_ms",
+           "handoff_round_trip_us"]
 
 #: Longest delay a workload accepts, in seconds (demos use tens of milliseconds).
 MAX_DELAY = 60.0
@@ -31,228 +29,117 @@ class TaskFailed(Exception):
     """The failure raised by :func:`flaky_task` (an ordinary ``Exception``)."""
 
 
+@accepts(delay=a_number(0, MAX_DELAY))
 def io_task(delay=0.05, value=None):
-    """Sleep for ``delay`` seconds, then return ``value`` (``delay`` if None).
-
-    Args:
-        delay: seconds to sleep, 0 to ``MAX_DELAY``.
-        value: what to return; defaults to ``delay``.
-
-    Returns:
-        ``value``, or ``delay`` when ``value`` is None.
-
-    Raises:
-        TypeError, ValueError: ``delay`` is not a number from 0 to ``MAX_DELAY``.
-    """
-    delay = check_number("delay", delay, minimum=0, maximum=MAX_DELAY)
+    """Sleep ``delay`` seconds (a number from 0 to ``MAX_DELAY``), then return ``value`` (``delay`` if None)."""
     time.sleep(delay)
     return delay if value is None else value
 
 
+@accepts(n=an_int(0, MAX_CPU_ITERATIONS))
 def cpu_task(n=200_000):
-    """Run ``n`` iterations of pure-Python arithmetic and return a checksum.
-
-    The result depends only on ``n`` (``cpu_task(10) == 285``), so it can be
-    checked.  About 10-20 ms per 200,000 iterations on a current CPU, with
-    the GIL held throughout.
-
-    Args:
-        n: number of iterations, 0 to ``MAX_CPU_ITERATIONS``.
-
-    Returns:
-        int: ``sum(i * i for i in range(n)) % 1_000_003``.
-
-    Raises:
-        TypeError, ValueError: ``n`` is not an int in range.
-    """
-    n = check_int("n", n, minimum=0, maximum=MAX_CPU_ITERATIONS)
+    """Run ``n`` (0 to ``MAX_CPU_ITERATIONS``) iterations of pure-Python arithmetic, holding the GIL
+    (10-20 ms per 200,000), and return ``sum(i * i for i in range(n)) % 1_000_003``."""
     total = 0
     for i in range(n):
         total = (total + i * i) % _CHECKSUM_MODULUS
     return total
 
 
+@accepts(fail=A_BOOL, delay=a_number(0, MAX_DELAY))
 def flaky_task(value, fail=False, delay=0.0):
-    """Sleep ``delay`` seconds, then return ``value`` or raise :class:`TaskFailed`.
-
-    Args:
-        value: returned on success, and named in the error message.
-        fail: True to fail.
-        delay: seconds to sleep first, 0 to ``MAX_DELAY``.
-
-    Returns:
-        ``value`` when ``fail`` is false.
-
-    Raises:
-        TaskFailed: when ``fail`` is true (message ``"task <value> failed"``).
-        TypeError, ValueError: ``fail`` is not a bool, or ``delay`` is out of range.
-    """
-    if not isinstance(fail, bool):
-        raise TypeError(f"fail must be True or False, got {fail!r} (type {type(fail).__name__})")
-    delay = check_number("delay", delay, minimum=0, maximum=MAX_DELAY)
+    """Sleep ``delay`` seconds (0 to ``MAX_DELAY``), then return ``value``, or if ``fail`` (a bool)
+    raise :class:`TaskFailed` (``"task <value> failed"``)."""
     time.sleep(delay)
     if fail:
         raise TaskFailed(f"task {value!r} failed")
     return value
 
 
+@accepts(tasks=an_int(0), rate=a_number(0, 1), seed=an_int())
 def failure_plan(tasks, rate, seed=0):
-    """Choose which of ``tasks`` tasks fail: ``round(tasks * rate)`` of them.
+    """The indices (a frozenset) of the ``round(tasks * rate)`` tasks that fail, the same for each ``seed``.
 
-    The same arguments always give the same choice, so a demo with a failure
-    rate is reproducible.
-
-    Args:
-        tasks: number of tasks, >= 0.
-        rate: fraction that fails, 0.0 to 1.0.
-        seed: int seed for the choice.
-
-    Returns:
-        frozenset[int]: indices (0-based) of the tasks that fail.
-
-    Raises:
-        TypeError, ValueError: an argument is of the wrong type or out of range.
+    ``tasks`` is an int >= 0, ``rate`` a number from 0 to 1.
     """
-    tasks = check_int("tasks", tasks, minimum=0)
-    rate = check_number("rate", rate, minimum=0.0, maximum=1.0)
-    seed = check_int("seed", seed)
     return frozenset(random.Random(seed).sample(range(tasks), round(tasks * rate)))
 
 
+@accepts(tasks=an_int(0), workers=an_int(1), delay_ms=a_number(0))
 def ideal_makespan_ms(tasks, workers, delay_ms):
-    """Makespan of ``tasks`` equal I/O tasks of ``delay_ms`` on ``workers`` threads.
-
-    The pool runs the tasks in ``ceil(tasks / workers)`` rounds, each as long as
-    one task, so the ideal is ``ceil(tasks / workers) * delay_ms`` (real runs add
-    a few milliseconds of start-up and hand-off).
-
-    Args:
-        tasks: number of tasks, >= 0.
-        workers: number of worker threads, >= 1.
-        delay_ms: duration of one task in milliseconds, >= 0.
-
-    Returns:
-        float: the ideal makespan in milliseconds.
-
-    Raises:
-        TypeError, ValueError: an argument is of the wrong type or out of range.
-    """
-    tasks = check_int("tasks", tasks, minimum=0)
-    workers = check_int("workers", workers, minimum=1)
-    delay_ms = check_number("delay_ms", delay_ms, minimum=0)
+    """Ideal makespan, in ms, of ``tasks`` (>= 0) I/O tasks of ``delay_ms`` (>= 0) each on ``workers``
+    (>= 1) threads: ``ceil(tasks / workers)`` rounds of one task (real runs add a few ms)."""
     return math.ceil(tasks / workers) * delay_ms
 
 
 # ------------------------------------------------------- hand-off cost between threads
-#: What :func:`handoff_round_trip_us` can measure: two ``queue.Queue`` objects, two
-#: ``queue.SimpleQueue`` objects, or ``submit(...).result()`` on a one-worker pool.
-ROUND_TRIP_KINDS = ("Queue", "SimpleQueue", "Future")
-#: Round trips per timed run, by default, and the most accepted.
-DEFAULT_ROUNDS = 2000
-MAX_ROUNDS = 1_000_000
-#: Timed runs (the fastest is kept), by default, and the most accepted.
-DEFAULT_REPEATS = 3
-MAX_REPEATS = 100
-#: Seconds any one ``get``/``result``/``join`` inside the measurement may wait.
+#: Seconds any one ``get``/``result``/``join`` inside the measurement may wait, by default.
 HANDOFF_TIMEOUT = 5.0
-#: Longest ``timeout`` accepted, in seconds.
-MAX_HANDOFF_TIMEOUT = 600.0
-_STOP = object()  # tells the echo thread to end
-#: Name prefix of the echo thread (or pool worker) the measurement starts and joins.
+#: Name of every thread the measurement starts (and joins).
 ECHO_THREAD_PREFIX = "threadkit-echo"
+_STOP = object()  # tells the echo thread to end
 
 
 def _echo_loop(inbox, outbox, timeout):
-    """Echo thread: put back every item it gets, until _STOP (or nothing comes for ``timeout`` s)."""
-    while True:
+    """Put back every item got, until _STOP (or nothing comes for ``timeout`` s)."""
+    with contextlib.suppress(queue.Empty):  # the main side gave up: end rather than wait forever
+        while (item := inbox.get(timeout=timeout)) is not _STOP:
+            outbox.put(item)
+
+
+def _in_a_thread(item, timeout):
+    got = []
+    thread = threading.Thread(target=got.append, args=(item,), name=ECHO_THREAD_PREFIX, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return got[0] if got else None
+
+
+@contextlib.contextmanager
+def _round_trip(kind, timeout):
+    """A function that hands an item to another thread and returns what came back."""
+    if kind == "Thread":
+        yield lambda item: _in_a_thread(item, timeout)
+    elif kind == "Future":
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=ECHO_THREAD_PREFIX) as pool:
+            yield lambda item: pool.submit(int, item).result(timeout=timeout)
+    else:
+        ping, pong = getattr(queue, kind)(), getattr(queue, kind)()
+        echo = threading.Thread(target=_echo_loop, args=(ping, pong, timeout), name=ECHO_THREAD_PREFIX, daemon=True)
+        echo.start()
         try:
-            item = inbox.get(timeout=timeout)
-        except queue.Empty:  # the main side gave up: end rather than wait forever
-            return
-        if item is _STOP:
-            return
-        outbox.put(item)
+            yield lambda item: ping.put(item) or pong.get(timeout=timeout)
+        finally:
+            ping.put(_STOP)
+            echo.join(timeout)
 
 
-def _queue_ping_pong(factory, rounds, timeout):
-    """Seconds for ``rounds`` round trips main -> echo thread -> main through two queues."""
-    ping, pong = factory(), factory()
-    echo = threading.Thread(target=_echo_loop, args=(ping, pong, timeout), name=ECHO_THREAD_PREFIX, daemon=True)
-    echo.start()
-    try:
-        ping.put(-1)  # warm-up: the echo thread is running and waiting before the clock starts
-        pong.get(timeout=timeout)
+def _timed_run(kind, rounds, timeout):
+    with _round_trip(kind, timeout) as there_and_back:
+        there_and_back(-1)  # warm-up: the other thread exists and waits before the clock starts
         start = time.perf_counter()
         for i in range(rounds):
-            ping.put(i)
-            if pong.get(timeout=timeout) != i:
-                raise AssertionError(f"round {i}: the echo thread sent back a different item")
-        elapsed = time.perf_counter() - start
-    finally:
-        ping.put(_STOP)
-        echo.join(timeout)
-    if echo.is_alive():
-        raise RuntimeError(f"the echo thread did not end within {timeout:g} s")
-    return elapsed
-
-
-def _identity(item):
-    return item
-
-
-def _future_ping_pong(rounds, timeout):
-    """Seconds for ``rounds`` times ``submit(identity, i).result()`` on a one-worker pool."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=ECHO_THREAD_PREFIX) as pool:
-        pool.submit(_identity, -1).result(timeout=timeout)  # warm-up: the worker thread exists
-        start = time.perf_counter()
-        for i in range(rounds):
-            if pool.submit(_identity, i).result(timeout=timeout) != i:
-                raise AssertionError(f"round {i}: the future returned a different item")
+            if there_and_back(i) != i:
+                raise AssertionError(f"round {i}: {kind} handed back a different item")
         return time.perf_counter() - start
 
 
-_PING_PONG = {
-    "Queue": lambda rounds, timeout: _queue_ping_pong(queue.Queue, rounds, timeout),
-    "SimpleQueue": lambda rounds, timeout: _queue_ping_pong(queue.SimpleQueue, rounds, timeout),
-    "Future": _future_ping_pong,
-}
+@accepts(kind=one_of("Queue", "SimpleQueue", "Future", "Thread"), rounds=an_int(1, 1_000_000),
+         repeats=an_int(1, 100), timeout=a_number(0.001, 600))
+def handoff_round_trip_us(kind, rounds=2000, *, repeats=3, timeout=HANDOFF_TIMEOUT):
+    """Microseconds one round trip to another thread and back costs, from the fastest of ``repeats``.
 
-
-def handoff_round_trip_us(kind, rounds=DEFAULT_ROUNDS, *, repeats=DEFAULT_REPEATS, timeout=HANDOFF_TIMEOUT):
-    """Microseconds one round trip to another thread and back costs: a two-thread ping-pong.
-
-    One item at a time, so every hand-off wakes a thread that is waiting for it
-    (which a put-then-get loop in one thread never does: that measures only the
-    data structure).  For ``"Queue"`` and ``"SimpleQueue"`` the caller puts
-    ``i`` on one queue, an echo thread gets it and puts it on a second queue,
-    and the caller gets it back; for ``"Future"`` the caller does
-    ``pool.submit(identity, i).result()`` on a one-worker
-    ``ThreadPoolExecutor``.  Every item is checked on its way back, each run
-    starts with one untimed round (so thread start-up is not counted), and the
-    helper thread is joined before the function returns.  The standard classes
-    are used, not the recording twins.  The number depends on the machine and
-    its load; compare kinds measured in the same session.
+    One item at a time, so each hand-off wakes a waiting thread (a put-then-get loop in one
+    thread measures only the data structure). ``"Queue"``/``"SimpleQueue"``: an echo thread gets
+    ``i`` from one queue and puts it on another; ``"Future"``: ``submit(int, i).result()`` on a
+    one-worker pool; ``"Thread"``: a new thread started and joined per item. Items are checked on
+    their way back; helper threads are joined before returning. Standard classes, not the twins.
 
     Args:
-        kind: one of :data:`ROUND_TRIP_KINDS`: ``"Queue"``, ``"SimpleQueue"``, ``"Future"``.
-        rounds: round trips per timed run, an int from 1 to 1,000,000.
-        repeats: timed runs, an int from 1 to 100; the fastest one counts.
-        timeout: seconds any single wait may take, > 0 and <= 600 (nothing hangs).
-
-    Returns:
-        float: microseconds per round trip (two hand-offs), from the fastest run.
+        rounds: round trips per timed run, 1 to 1,000,000; ``repeats``: timed runs, 1 to 100.
+        timeout: seconds any single wait may take, 0.001 to 600.
 
     Raises:
-        TypeError: ``kind`` is not a str, ``rounds``/``repeats`` not ints, ``timeout`` not a number.
-        ValueError: ``kind`` is not one of :data:`ROUND_TRIP_KINDS`, or a number is out of range.
-        queue.Empty, TimeoutError: an item did not come back within ``timeout``.
+        queue.Empty, TimeoutError, AssertionError: an item did not come back within ``timeout``.
     """
-    check_str("kind", kind)
-    check_choice("kind", kind, ROUND_TRIP_KINDS)
-    rounds = check_int("rounds", rounds, minimum=1, maximum=MAX_ROUNDS)
-    repeats = check_int("repeats", repeats, minimum=1, maximum=MAX_REPEATS)
-    timeout = check_number("timeout", timeout, minimum=0.001, maximum=MAX_HANDOFF_TIMEOUT)
-    best = math.inf
-    for _ in range(repeats):
-        best = min(best, _PING_PONG[kind](rounds, timeout))
-    return best / rounds * 1e6
+    return min(_timed_run(kind, rounds, timeout) for _ in range(repeats)) / rounds * 1e6
