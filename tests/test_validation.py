@@ -12,6 +12,7 @@ import pytest
 import threadkit as tk
 from threadkit import Recording, traced
 from threadkit import _checking, _validate
+from threadkit.lessons import comparison
 from threadkit.lessons.pools import FakeWeb, check_fetch_all
 
 NAN = float("nan")
@@ -122,6 +123,15 @@ CASES = [
     ("fail problems empty", lambda: _checking.fail([]), ValueError, "problems", "empty"),
     ("fail problem item", lambda: _checking.fail(["ok", 2]), TypeError, "problems", "2"),
     ("fail hint", lambda: _checking.fail(["x"], hint=5), TypeError, "hint", "5"),
+    # ------------------------------------------------- lesson 05 (comparison)
+    ("count_code_lines objects", lambda: comparison.count_code_lines(nothing, 42), TypeError, "objects[1]", "42"),
+    ("table rows", lambda: comparison.table("abc"), TypeError, "rows", "'abc'"),
+    ("table row", lambda: comparison.table([("a", 1)]), TypeError, "rows[0]", "('a', 1)"),
+    ("table title", lambda: comparison.table([{"a": 1}], title=None), TypeError, "title", "None"),
+    ("table digits", lambda: comparison.table([{"a": 1}], digits=7), ValueError, "digits", "7"),
+    ("quiz questions", lambda: comparison.quiz("q"), TypeError, "questions", "'q'"),
+    ("quiz question", lambda: comparison.quiz([None]), TypeError, "questions[0]", "None"),
+    ("check_fetch_with_deadline fn", lambda: comparison.check_fetch_with_deadline("f"), TypeError, "fn", "'f'"),
 ]
 
 
