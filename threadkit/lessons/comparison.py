@@ -6,6 +6,7 @@ The five techniques are written in the notebook, and the quiz's questions in
 
 import ast
 import contextlib
+import functools
 import html
 import inspect
 import io
@@ -55,10 +56,9 @@ def _code_lines_of(name, obj):
     source = textwrap.dedent(source)
     docstring_lines = set()
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-                docstring_lines.update(range(first.lineno, first.end_lineno + 1))
+        kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)
+        if isinstance(node, kinds) and ast.get_docstring(node, clean=False) is not None:
+            docstring_lines.update(range(node.body[0].lineno, node.body[0].end_lineno + 1))
     skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
             tokenize.ENCODING, tokenize.ENDMARKER}
     code_lines = set()
@@ -74,15 +74,13 @@ def _function_source(fn):
         source = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError, SyntaxError):
         return None
-    lambda_ = fn.__name__ == "<lambda>"
+    if fn.__name__ == "<lambda>":  # its source is the whole statement it is part of
+        return source if "lambda" in source else None
     try:
         body = ast.parse(source).body
-    except SyntaxError:  # a lambda's line can be part of a larger statement
-        return source if lambda_ and "lambda" in source else None
-    if lambda_:
-        found = any(isinstance(node, ast.Lambda) for statement in body for node in ast.walk(statement))
-    else:
-        found = bool(body) and isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) and body[0].name == fn.__name__
+    except SyntaxError:
+        return None
+    found = bool(body) and isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) and body[0].name == fn.__name__
     return source if found else None
 
 
@@ -124,43 +122,35 @@ def fail_unpicklably(value):
 
 
 # ----------------------------------------------------------------------- table
-class Table(NamedTuple):
-    """Rows of cell texts under column names; Jupyter shows it as an HTML table."""
-
-    columns: list
-    rows: list
-    title: str
-
-    def _repr_html_(self):
-        def row(tag, values):
-            return "<tr>" + "".join(f"<{tag} style='text-align:left'>{html.escape(v)}</{tag}>" for v in values) + "</tr>"
-
-        caption = f"<caption style='text-align:left'><b>{html.escape(self.title)}</b></caption>" if self.title else ""
-        body = "".join(row("td", r) for r in self.rows)
-        return f"<table>{caption}<thead>{row('th', self.columns)}</thead><tbody>{body}</tbody></table>"
-
-
 @accepts(rows=instance_of((list, tuple), "a list of dicts"), title=A_STR, digits=an_int(0, 6))
 def table(rows, *, title="", digits=1):
-    """Lay dict rows out as a table whose columns are the first row's keys (formatting only).
+    """Lay dict rows out as an HTML table whose columns are the first row's keys (formatting only).
 
     Floats show ``digits`` decimals (0 to 6), ``True``/``False`` show as yes/no, ``None`` as ``-``;
-    ``title`` is the caption.
+    ``title`` is the caption. Returns an ``IPython.display.HTML``.
 
     Raises:
         TypeError: ``rows`` is not a list of dicts, ``title`` not a str, ``digits`` not an int.
         ValueError: ``rows`` is empty, a row lacks a column, or ``digits`` is out of range.
     """
+    from IPython.display import HTML
+
     if not rows:
         raise ValueError("rows must hold at least one dict, got an empty list")
     columns = list(valid("rows[0]", rows[0], _A_DICT))
-    text_rows = []
+    body = []
     for i, row in enumerate(rows):
         missing = [c for c in columns if c not in valid(f"rows[{i}]", row, _A_DICT)]
         if missing:
             raise ValueError(f"rows[{i}] lacks the column(s) {missing!r}; it has {list(row)!r}")
-        text_rows.append([_cell_text(row[c], digits) for c in columns])
-    return Table([str(c) for c in columns], text_rows, title)
+        body.append(_html_row("td", [_cell_text(row[c], digits) for c in columns]))
+    caption = f"<caption style='text-align:left'><b>{html.escape(title)}</b></caption>" if title else ""
+    return HTML(f"<table>{caption}<thead>{_html_row('th', map(str, columns))}</thead>"
+                f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _html_row(tag, texts):
+    return "<tr>" + "".join(f"<{tag} style='text-align:left'>{html.escape(t)}</{tag}>" for t in texts) + "</tr>"
 
 
 def _cell_text(value, digits):
@@ -193,40 +183,37 @@ _A_QUESTION = instance_of(QuizQuestion, "a QuizQuestion")
 _A_FUNCTION = instance_of(types.FunctionType, "a function")
 
 
-class _QuizCard:
-    """Widgets of one question: its text and code, the choices, a check button, the feedback."""
-
-    def __init__(self, widgets, number, question):
-        self.question = question
-        code = textwrap.dedent(inspect.getsource(question.snippet)).rstrip()
-        self.header = widgets.HTML(
-            f"<b>{number}. {html.escape(question.prompt)}</b>"
-            f"<pre style='font-size: 12px; line-height: 1.3; margin: 4px 0'>{html.escape(code)}</pre>"
-        )
-        self.choices = widgets.RadioButtons(options=list(question.options), value=None,
-                                            layout=widgets.Layout(width="auto"))
-        self.button = widgets.Button(description="check", tooltip="check your answer")
-        self.feedback = widgets.HTML("")
-        self.button.on_click(self._check)
-        self.widget = widgets.VBox([self.header, self.choices, self.button, self.feedback])
-
-    def _check(self, _button=None):
-        right = self.question.options[self.question.answer]
-        if self.choices.value is None:
-            self.feedback.value = "Pick an answer first."
-            return
-        verdict, colour = (("Right.", "#117733") if self.choices.value == right else
-                           (f"Not quite: the answer is “{html.escape(right)}”.", "#B00020"))
-        self.feedback.value = (f"<span style='color: {colour}'><b>{verdict}</b></span> "
-                               f"{html.escape(self.question.explanation)}")
+def _give_feedback(card, _button=None):
+    right = card.question.options[card.question.answer]
+    if card.choices.value is None:
+        card.feedback.value = "Pick an answer first."
+        return
+    verdict, colour = (("Right.", "#117733") if card.choices.value == right else
+                       (f"Not quite: the answer is “{html.escape(right)}”.", "#B00020"))
+    card.feedback.value = (f"<span style='color: {colour}'><b>{verdict}</b></span> "
+                           f"{html.escape(card.question.explanation)}")
 
 
 class Quiz:
-    """A column of predict-the-outcome questions (made by :func:`quiz`): ``widget`` and ``cards``."""
+    """The quiz made by :func:`quiz`: ``widget`` (a VBox) and ``cards`` (``question``, ``header``,
+    ``choices``, ``button``, ``feedback``: one question's widgets)."""
 
-    def __init__(self, widgets, cards):
-        self.cards = cards
-        self.widget = widgets.VBox([c.widget for c in cards])
+    def __init__(self, questions):
+        import ipywidgets as widgets
+
+        self.cards = []
+        for number, q in enumerate(questions, 1):
+            code = textwrap.dedent(inspect.getsource(q.snippet)).rstrip()
+            card = types.SimpleNamespace(
+                question=q, feedback=widgets.HTML(""),
+                header=widgets.HTML(f"<b>{number}. {html.escape(q.prompt)}</b><pre style='font-size: 12px; "
+                                    f"line-height: 1.3; margin: 4px 0'>{html.escape(code)}</pre>"),
+                choices=widgets.RadioButtons(options=list(q.options), value=None, layout=widgets.Layout(width="auto")),
+                button=widgets.Button(description="check", tooltip="check your answer"))
+            card.button.on_click(functools.partial(_give_feedback, card))
+            card.widget = widgets.VBox([card.header, card.choices, card.button, card.feedback])
+            self.cards.append(card)
+        self.widget = widgets.VBox([c.widget for c in self.cards])
 
     def verify(self):
         """Run every question's snippet (or proof): one sentence per answer that does not hold."""
@@ -265,8 +252,7 @@ def quiz(questions):
     """Build the self-check quiz: per question its snippet's code, choices, a check button, feedback.
 
     Returns:
-        an object that shows itself as the widget; its ``verify()`` runs every snippet and
-        returns the answers that do not hold (a list of sentences).
+        a :class:`Quiz`, shown as the widget; ``verify()`` runs every snippet to prove the answers.
 
     Raises:
         TypeError: ``questions`` holds something other than QuizQuestions about functions.
@@ -276,9 +262,7 @@ def quiz(questions):
         raise ValueError("questions must hold at least one QuizQuestion, got none")
     for i, q in enumerate(questions):
         valid(f"questions[{i}].snippet", valid(f"questions[{i}]", q, _A_QUESTION).snippet, _A_FUNCTION)
-    import ipywidgets as widgets
-
-    return Quiz(widgets, [_QuizCard(widgets, i + 1, q) for i, q in enumerate(questions)])
+    return Quiz(questions)
 
 
 # -------------------------------------------------------------------- exercise
@@ -414,5 +398,5 @@ def check_fetch_with_deadline(fn):
 
 
 # --- TEMPORARY (issue 17): gone, but threadkit/__init__.py's compat block imports them by name.
-per_item_costs = COURSE_QUIZ = None
+per_item_costs = COURSE_QUIZ = Table = None
 # --- end TEMPORARY
