@@ -370,7 +370,7 @@ def _unpinned(imports_by_file: dict, closure: set) -> list:
 
     from packaging.utils import canonicalize_name
 
-    local = {p.stem for p in (*ROOT.glob("*.py"), *ROOT.glob("tests/*.py"))} | {"threadkit"}
+    local = {p.stem for p in (*ROOT.glob("*.py"), *ROOT.glob("tests/*.py"), *ROOT.glob("notebooks/*.py"))} | {"threadkit"}
     owners = md.packages_distributions()
     problems = []
     for path, modules in imports_by_file.items():
@@ -389,7 +389,7 @@ def closures(course):
 
 def test_the_kernel_side_imports_only_what_lab_installs(closures):
     imports = {p.relative_to(ROOT): _imports(text)
-               for p, text in _sources("notebooks/*.ipynb", "threadkit/**/*.py", "solutions/*.py")}
+               for p, text in _sources("notebooks/*.ipynb", "notebooks/*.py", "threadkit/**/*.py", "solutions/*.py")}
     assert {m for ms in imports.values() for m in ms} >= {"ipywidgets", "matplotlib", "distributed",
                                                          "jupyter_client", "IPython"}
     assert _unpinned(imports, closures["lab"]) == []

@@ -1,4 +1,4 @@
-"""The exercise of 05 · Comparison: ``fetch_with_deadline`` and ``tk.check_fetch_with_deadline``.
+"""The exercise of 05 · Comparison: ``fetch_with_deadline`` and ``check_fetch_with_deadline``.
 
 The grader must pass the solution (solutions/05_fetch_with_deadline.py), refuse the
 starting code of the notebook's exercise cell (it fetches one url at a time and waits
@@ -15,11 +15,9 @@ import time
 
 import pytest
 
-import threadkit as tk
-from threadkit.lessons import comparison as _comparison
+from threadkit.lessons import comparison
+from threadkit.lessons.comparison import check_fetch_with_deadline as check
 from exercise_support import assert_refused, solution, stub
-
-check = tk.check_fetch_with_deadline
 
 
 def test_the_solution_passes():
@@ -135,6 +133,10 @@ def not_written(urls, fetch, deadline_s, max_workers):
     raise NotImplementedError
 
 
+def a_wrong_url(urls, fetch, deadline_s, max_workers):
+    return fetch("https://example.test/elsewhere")
+
+
 #: name: (answer, phrases the refusal holds, phrases it must not hold)
 WRONG_ANSWERS = {
     "a with block": (with_block, ["past the deadline", "leaving a `with ThreadPoolExecutor"],
@@ -149,6 +151,7 @@ WRONG_ANSWERS = {
     "returns None": (returns_none, ["tuple (results, errors, pending)"], []),
     "wrong types": (returns_wrong_types, ["results must be a dict", "pending must be a list"], []),
     "not written yet": (not_written, ["not written yet"], []),
+    "a url it was not given": (a_wrong_url, ["raised ValueError", "not one of the urls given"], []),
 }
 
 
@@ -166,7 +169,7 @@ def test_a_thread_per_url_is_refused_with_its_peak():
 
 
 def test_a_hang_is_reported(monkeypatch):
-    monkeypatch.setattr(_comparison, "_SLOW_LIMIT_S", 0.3)
+    monkeypatch.setattr(comparison, "HANG_S", 0.3)
     release = threading.Event()
     try:
         assert_refused(check, lambda urls, fetch, deadline_s, max_workers: release.wait(5), "it hangs")
@@ -174,17 +177,25 @@ def test_a_hang_is_reported(monkeypatch):
         release.set()
 
 
-def test_a_pool_never_shut_down_is_refused(monkeypatch):
-    monkeypatch.setattr(_comparison, "leftover_threads", lambda before: ["ThreadPoolExecutor-9_0"])
-    assert_refused(check, solution("05")["fetch_with_deadline"], "threads still running", "ThreadPoolExecutor-9_0")
+def test_a_pool_never_shut_down_is_refused():
+    pools = []
+
+    def no_shutdown(urls, fetch, deadline_s, max_workers):
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="never-shut")
+        pools.append(pool)
+        futures = {pool.submit(fetch, url): url for url in urls}
+        done, not_done = concurrent.futures.wait(futures, timeout=deadline_s)
+        for future in not_done:
+            future.cancel()
+        return (*outcomes(done, futures), [futures[f] for f in not_done])
+
+    try:
+        assert_refused(check, no_shutdown, "threads still running", "never-shut_0, never-shut_1")
+    finally:
+        for pool in pools:
+            pool.shutdown(wait=True)
 
 
 def test_the_grader_refuses_a_non_callable():
     with pytest.raises(TypeError, match="fn must be callable"):
         check("fetch_with_deadline")
-
-
-def test_the_fake_fetch_refuses_an_unknown_url():
-    service = _comparison._DeadlineService()
-    with pytest.raises(ValueError, match="not one of the urls given"):
-        service.fetch("https://example.test/elsewhere")

@@ -13,6 +13,7 @@ import pytest
 import threadkit as tk
 from threadkit import Recording, traced
 from threadkit import _checking, _validate
+from threadkit.lessons import comparison
 from threadkit.lessons.pools import FakeWeb, check_fetch_all
 from threadkit.lessons.start import cpu_threads_verdict
 
@@ -184,6 +185,18 @@ CASES += [  # -------------------------------------------- draw, summarize, expl
     ("draw_race zoom<0", lambda: tk.draw_race(tk.Shared("x"), zoom=-1), ValueError, "zoom", "-1"),
     ("draw_race zoom float", lambda: tk.draw_race(tk.Shared("x"), zoom=0.0), TypeError, "zoom", "0.0"),
     ("draw_race zoom bool", lambda: tk.draw_race(tk.Shared("x"), zoom=True), TypeError, "zoom", "True"),
+]
+
+CASES += [
+    # ------------------------------------------------- lesson 05 (comparison)
+    ("count_code_lines objects", lambda: comparison.count_code_lines(nothing, 42), TypeError, "objects[1]", "42"),
+    ("table rows", lambda: comparison.table("abc"), TypeError, "rows", "'abc'"),
+    ("table row", lambda: comparison.table([("a", 1)]), TypeError, "rows[0]", "('a', 1)"),
+    ("table title", lambda: comparison.table([{"a": 1}], title=None), TypeError, "title", "None"),
+    ("table digits", lambda: comparison.table([{"a": 1}], digits=7), ValueError, "digits", "7"),
+    ("quiz questions", lambda: comparison.quiz("q"), TypeError, "questions", "'q'"),
+    ("quiz question", lambda: comparison.quiz([None]), TypeError, "questions[0]", "None"),
+    ("check_fetch_with_deadline fn", lambda: comparison.check_fetch_with_deadline("f"), TypeError, "fn", "'f'"),
 ]
 
 
