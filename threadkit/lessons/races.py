@@ -10,6 +10,7 @@ import math
 import random
 import threading
 import time
+from collections import Counter
 from typing import NamedTuple, Optional
 
 from .._build import BuildVerdict, PythonBuild, python_build
@@ -85,31 +86,15 @@ class Schedule(NamedTuple):
 
 
 class Interleavings(tuple):
-    """The schedules of :func:`interleavings`, with ``programs`` and ``start``; shown as a table."""
-
-    def __new__(cls, schedules, programs, start):
-        self = super().__new__(cls, schedules)
-        self.programs, self.start = programs, start
-        return self
+    """The schedules of :func:`interleavings`; printed one per line."""
 
     @property
     def losing(self):
         """The schedules in which at least one update is lost."""
         return tuple(s for s in self if s.lost_updates)
 
-    def __str__(self):
-        width = len(str(len(self)))
-        expected = self[0].expected if self else self.start
-        return "\n".join([f"{name}: {' '.join(steps)}" for name, steps in self.programs.items()] + [
-            f"x starts at {self.start}; 'add' changes only the thread's own tmp, so it runs right after the "
-            "thread's step before it.", ""] + [f"{s.number:>{width}}. {s.describe()}" for s in self] + [
-            "", f"{len(self.losing)} of {len(self)} schedules lose an update (running the threads one after "
-            f"another gives x = {expected})."])
-
-    __repr__ = __str__
-
-    def _repr_pretty_(self, printer, cycle):
-        printer.text(str(self))
+    def __repr__(self):
+        return "\n".join(map(str, self))
 
 
 _PROGRAMS = 'a dict of thread name -> list of steps, e.g. {"A": ["read", "add", "write"], "B": [...]}'
@@ -183,9 +168,8 @@ def interleavings(programs, start=0):
     explore(dict.fromkeys(moves, 0), None, [])
     expected = _run(programs, [(n, s) for n in programs for s in programs[n]], start)[0][-1].x
     runs = [(steps, *_run(programs, steps, start)) for steps in found]
-    return Interleavings([Schedule(number, len(found), tuple(steps), tuple(states), start, states[-1].x, expected,
-                                   tuple(overwrites)) for number, (steps, states, overwrites) in enumerate(runs, 1)],
-                         programs, start)
+    return Interleavings(Schedule(number, len(found), tuple(steps), tuple(states), start, states[-1].x, expected,
+                                  tuple(overwrites)) for number, (steps, states, overwrites) in enumerate(runs, 1))
 
 
 def _moves(steps):
@@ -255,7 +239,7 @@ def draw_schedule(schedule, upto=None):
         ax.text(col, lane, label, ha="center", va="center", fontsize=size, color=color, zorder=3, **style)
 
     box(n / 2, len(threads), n + 0.9, 0.84, facecolor=_X_LANE_FACE, edgecolor="none", zorder=0)
-    text(0, len(threads), f"{schedule.start}", font + 1)
+    text(0, len(threads), f"{schedule.start}", font + 1, "black")
     text(0, -0.75, "start", color="#555555")
     x_before = schedule.start
     for i, ((name, step), state, erased) in enumerate(zip(schedule.steps, schedule.states, schedule.overwrites)):
@@ -381,13 +365,9 @@ def replay(programs, order, *, timeout=1.0):
     for name, steps in programs.items():
         for step in valid(f"programs[{name!r}]", steps, instance_of((list, tuple), "a list of step functions")):
             valid(f"each step of programs[{name!r}]", step, A_CALLABLE)
-    for name in order:
-        if name not in programs:
-            raise ValueError(f"order names thread {name!r}, which is not in programs ({', '.join(map(repr, programs))})")
-    for name, steps in programs.items():
-        if order.count(name) != len(steps):
-            raise ValueError(f"order must name thread {name!r} once per step ({len(steps)} times), "
-                             f"got {order.count(name)} times")
+    if Counter(order) != {name: len(steps) for name, steps in programs.items() if steps}:
+        wanted = ", ".join(f"{name!r}: {len(steps)}" for name, steps in programs.items())
+        raise ValueError(f"order must name each thread once per step of its program ({wanted}), got {describe(order)}")
     turn = [threading.Event() for _ in range(len(order) + 1)]  # turn[i]: step i may run; turn[-1]: all done
     mine = {name: {} for name in programs}
     problems = []
@@ -536,13 +516,11 @@ _DEADLOCK_HINT = ("a plain Lock cannot be taken twice by the same thread (e.g. w
 @grader
 @accepts(account_class=instance_of(type, "a class (the Account class itself, not an instance)"))
 def check_account(account_class):
-    """Check the exercise's thread-safe ``Account`` class.
+    """Check the exercise's thread-safe ``Account``: ``Account(balance=0)``, ``deposit``, ``withdraw -> bool``.
 
-    It must offer ``Account(balance=0)``, ``deposit(amount)``, ``withdraw(amount) -> bool`` (False
-    and no change rather than an overdraft) and a ``balance`` property, and keep the balance in
-    ``self._balance``.  The check reads ``self._balance`` through a subclass that pauses 0.1 ms
-    after each read, so code that does not hold one lock from the read to the write loses
-    deposits or overdraws on every run; ``CHECK_THREADS`` threads deposit, withdraw, and do both.
+    Reading ``self._balance`` pauses 0.1 ms (a probe subclass), so code that does not hold one
+    lock from the read to the write loses deposits or overdraws on every run; one thread, then
+    ``CHECK_THREADS`` threads, deposit, withdraw, and do both.
 
     Returns:
         CheckPassed: a one-line confirmation.
