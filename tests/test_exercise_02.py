@@ -46,17 +46,12 @@ def test_the_starting_code_works_for_one_thread():
     assert (account.withdraw(120), account.withdraw(120), account.balance) == (True, False, 30)
 
 
-# -- typical wrong answers -----------------------------------------------------------------
-class LockAroundTheWriteOnly:
+# -- typical wrong answers, each one mistake away from the solution ---------------------------
+SOLUTION = solution("02")["Account"]
+
+
+class LockAroundTheWriteOnly(SOLUTION):
     """Computes the new balance outside the lock and only stores it under the lock."""
-
-    def __init__(self, balance=0):
-        self._lock = threading.Lock()
-        self._balance = balance
-
-    @property
-    def balance(self):
-        return self._balance
 
     def deposit(self, amount):
         new = self._balance + amount           # read outside the lock
@@ -71,27 +66,16 @@ class LockAroundTheWriteOnly:
         return False
 
 
-class NewLockEachCall(LockAroundTheWriteOnly):
-    """`with threading.Lock():` makes a lock nobody else can ever wait for."""
+class NewLockEachCall(SOLUTION):
+    """`with threading.Lock():` in each method: a lock nobody else can ever wait for."""
 
-    def deposit(self, amount):
-        with threading.Lock():
-            self._balance += amount
-
-    def withdraw(self, amount):
-        with threading.Lock():
-            if self._balance >= amount:
-                self._balance -= amount
-                return True
-            return False
+    _lock = property(lambda self: threading.Lock(), lambda self, value: None)
 
 
 class LockedDepositOnly(LockAroundTheWriteOnly):
     """Guards deposit, forgets withdraw (the check-then-act)."""
 
-    def deposit(self, amount):
-        with self._lock:
-            self._balance += amount
+    deposit = SOLUTION.deposit
 
     def withdraw(self, amount):
         if self._balance >= amount:
@@ -100,40 +84,24 @@ class LockedDepositOnly(LockAroundTheWriteOnly):
         return False
 
 
-class OneLockPerMethod(LockAroundTheWriteOnly):
+class OneLockPerMethod(SOLUTION):
     """Each method has its own lock: deposits and withdrawals still race with each other."""
 
     def __init__(self, balance=0):
-        self._deposit_lock, self._withdraw_lock = threading.Lock(), threading.Lock()
-        self._balance = balance
+        super().__init__(balance)
+        self._deposit_lock = threading.Lock()
 
     def deposit(self, amount):
         with self._deposit_lock:
             self._balance += amount
 
-    def withdraw(self, amount):
-        with self._withdraw_lock:
-            if self._balance >= amount:
-                self._balance -= amount
-                return True
-            return False
 
-
-class PlainLockTakenTwice(LockAroundTheWriteOnly):
+class PlainLockTakenTwice(SOLUTION):
     """withdraw holds the Lock and reads self.balance, which takes the same Lock again."""
 
     def __init__(self, balance=0):
         super().__init__(balance)
         self._lock = EndableLock()  # a plain Lock whose deadlock the test can end
-
-    @property
-    def balance(self):
-        with self._lock:
-            return self._balance
-
-    def deposit(self, amount):
-        with self._lock:
-            self._balance += amount
 
     def withdraw(self, amount):
         with self._lock:
@@ -146,20 +114,13 @@ class PlainLockTakenTwice(LockAroundTheWriteOnly):
 class WithdrawChecksOutsideTheLock(LockAroundTheWriteOnly):
     """Deposits are right; withdraw checks the balance before it takes the lock."""
 
-    def deposit(self, amount):
-        with self._lock:
-            self._balance += amount
+    deposit = SOLUTION.deposit
 
 
 class DepositReadsOutsideTheLock(LockAroundTheWriteOnly):
     """Withdrawals are right; deposit reads the balance before it takes the lock."""
 
-    def withdraw(self, amount):
-        with self._lock:
-            if self._balance >= amount:
-                self._balance -= amount
-                return True
-            return False
+    withdraw = SOLUTION.withdraw
 
 
 RACY = [LockAroundTheWriteOnly, NewLockEachCall, LockedDepositOnly, OneLockPerMethod,
@@ -167,22 +128,12 @@ RACY = [LockAroundTheWriteOnly, NewLockEachCall, LockedDepositOnly, OneLockPerMe
 
 
 # -- right answers other than the solution ---------------------------------------------------
-SOLUTION = solution("02")["Account"]
-
-
-class RLockThroughTheProperty(SOLUTION):
+class RLockThroughTheProperty(PlainLockTakenTwice):
     """withdraw reads self.balance inside the lock: right with an RLock (the fix of PlainLockTakenTwice)."""
 
     def __init__(self, balance=0):
-        super().__init__(balance)
+        SOLUTION.__init__(self, balance)
         self._lock = threading.RLock()
-
-    def withdraw(self, amount):
-        with self._lock:
-            if self.balance >= amount:
-                self._balance -= amount
-                return True
-            return False
 
 
 class ReturnsAfterTheLock(SOLUTION):

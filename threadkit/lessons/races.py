@@ -129,13 +129,11 @@ def _parse_programs(name, programs):
 def interleavings(programs, start=0):
     """List every order in which the threads of ``programs`` can run their steps.
 
-    Each thread has its own ``tmp``; all share ``x`` and one lock.  ``acquire`` waits while
-    another thread holds the lock; ``add`` touches only ``tmp``, so it runs right after the
-    thread's step before it.
+    Each thread has its own ``tmp``; all share ``x`` and one lock.  ``add`` touches only
+    ``tmp``, so it runs right after the thread's step before it.
 
     Args:
-        programs: dict of thread name -> list of :data:`STEPS` (1 to ``MAX_THREADS`` threads,
-            1 to ``MAX_STEPS`` steps each), e.g. ``{"A": ["read", "add", "write"], "B": [...]}``.
+        programs: dict of thread name -> list of :data:`STEPS`, e.g. ``{"A": ["read", "add", "write"], ...}``.
         start: the starting value of ``x``.
 
     Returns:
@@ -328,8 +326,7 @@ def step_through(schedules, number=1, upto=None):
         Stepper: shown as the widget when it is the last expression of a cell.
 
     Raises:
-        TypeError, ValueError: ``schedules`` is not a non-empty Interleavings, or ``number``
-            or ``upto`` is not an int in range.
+        TypeError, ValueError: ``schedules`` is empty or not an Interleavings, ``number`` or ``upto`` out of range.
     """
     if not schedules:
         raise ValueError("schedules must hold at least one schedule, got none")
@@ -343,9 +340,8 @@ def step_through(schedules, number=1, upto=None):
 def replay(programs, order, *, timeout=1.0):
     """Run real code in real threads, forcing the steps into exactly ``order``.
 
-    One thread per program; each step is a function called with its thread's own dict
-    (``mine``).  A step waits for its turn (an Event), then hands the turn to the thread of
-    the next step, so the scheduler has no choice left.
+    One thread per program; each step waits for its turn (an Event), runs, and hands the
+    turn to the thread of the next step, so the scheduler has no choice left.
 
     Args:
         programs: dict of thread name -> list of step functions ``f(mine)``.
@@ -358,7 +354,6 @@ def replay(programs, order, *, timeout=1.0):
     Raises:
         TypeError, ValueError: bad ``programs``, ``order`` or ``timeout``.
         TimeoutError: a step did not get its turn or finish in time (e.g. a lock blocks it).
-        Exception: whatever a step raised.
     """
     if not programs:
         raise ValueError("programs must have at least one thread, got an empty dict")
@@ -414,7 +409,8 @@ def _parse_losses(name, losses):
         valid(f"each iteration count in {name}", n, an_int(1))
         if not isinstance(runs, (list, tuple)) or not runs:
             raise TypeError(f"{name}[{n!r}] must be a non-empty list of fractions, got {describe(runs)}")
-    return {n: [valid(f"each fraction in {name}[{n!r}]", f, a_number(0, 1)) for f in runs] for n, runs in losses.items()}
+    fraction = a_number(0, 1)
+    return {n: [valid(f"each fraction in {name}[{n!r}]", f, fraction) for f in runs] for n, runs in losses.items()}
 
 
 @accepts(losses=Spec(_LOSSES, _parse_losses), switch_iterations=optional(a_number(1e-9)), title=optional(A_STR))
@@ -422,10 +418,8 @@ def draw_lost_updates(losses, *, switch_iterations=None, title=None):
     """Plot the share of updates a live race lost, against the iterations per thread.
 
     Args:
-        losses: dict of iterations per thread -> fractions lost in each run (0 to 1), e.g.
-            ``{1_000: [0.0, 0.0, 0.0], 200_000: [0.41, 0.37, 0.52]}``.
-        switch_iterations: iterations one thread runs in one switch interval, drawn as a
-            vertical line; None: no line.
+        losses: dict of iterations per thread -> fractions lost in each run, e.g. ``{1_000: [0.0, 0.0]}``.
+        switch_iterations: iterations of one switch interval, drawn as a vertical line; None: no line.
         title: the figure title; None: a default one.
 
     Returns:
@@ -463,10 +457,7 @@ FREE_THREADED_EXAMPLE = "160,723 of 400,000 kept on 3.15 free-threaded (cpython#
 @accepts(lost=an_int(0), total=an_int(1),
          build=optional(instance_of(PythonBuild, "a PythonBuild from tk.python_build()")))
 def counter_verdict(lost, total, build=None):
-    """Judge ``counter += 1`` in threads: should it lose updates on this build, and did it?
-
-    With the GIL, CPython 3.10+ switches threads only at calls and backward jumps, so
-    ``counter += 1`` loses nothing; without it (free-threaded) threads overlap and it does.
+    """Judge ``counter += 1`` in threads: should it lose updates on this build (only without the GIL), and did it?
 
     Args:
         lost: updates lost in the run (0 to ``total``).
@@ -477,7 +468,7 @@ def counter_verdict(lost, total, build=None):
         BuildVerdict: expected versus measured; ``as_expected`` says whether they agree.
 
     Raises:
-        TypeError, ValueError: an argument is of the wrong type or out of range.
+        TypeError, ValueError: an argument is not as above.
     """
     lost, build = valid("lost", lost, an_int(0, total)), build or python_build()
     measured = f"{lost:,} of {total:,} updates lost"
@@ -625,9 +616,9 @@ def _phase_deposits(probe):
             account.deposit(1)
 
     expected = CHECK_THREADS * DEPOSITS_PER_THREAD
-    return _in_threads([depositor] * CHECK_THREADS, THREADS_TIMEOUT, _MANY) or (
-        [] if account.balance == expected else [f"deposits were lost: {CHECK_THREADS} threads each deposited 1, "
-                                                f"{DEPOSITS_PER_THREAD} times, but the balance did not end at {expected}."])
+    stuck = _in_threads([depositor] * CHECK_THREADS, THREADS_TIMEOUT, _MANY)
+    return stuck or ([] if account.balance == expected else [f"deposits were lost: {CHECK_THREADS} threads each "
+                     f"deposited 1, {DEPOSITS_PER_THREAD} times, but the balance did not end at {expected}."])
 
 
 def _phase_withdrawals(probe):
