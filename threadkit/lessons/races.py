@@ -75,14 +75,10 @@ class Schedule(NamedTuple):
         """Number of writes that erased another thread's update."""
         return sum(1 for who in self.overwrites if who is not None)
 
-    def describe(self):
-        """One line: the steps in order, the final ``x`` and what was lost."""
-        lost = [f"{t}.{s} overwrites {who}'s update" for (t, s), who in zip(self.steps, self.overwrites) if who]
-        text = f"{' '.join(f'{t}.{s}' for t, s in self.steps)}  ->  x = {self.final}"
-        return text + (f"  LOST: {'; '.join(lost)}" if lost else "")
-
     def __str__(self):
-        return f"schedule {self.number} of {self.total}: {self.describe()}"
+        lost = [f"{t}.{s} overwrites {who}'s update" for (t, s), who in zip(self.steps, self.overwrites) if who]
+        return (f"schedule {self.number} of {self.total}: {' '.join(f'{t}.{s}' for t, s in self.steps)}  ->  "
+                f"x = {self.final}" + (f"  LOST: {'; '.join(lost)}" if lost else ""))
 
 
 class Interleavings(tuple):
