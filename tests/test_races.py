@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from threadkit import python_build
 from threadkit._build import PythonBuild
 from threadkit.lessons import races
 from threadkit.lessons.races import (
@@ -288,4 +289,4 @@ def test_counter_verdict_expects_losses_only_without_the_gil(build, loses):
 
 
 def test_counter_verdict_judges_the_running_build_by_default():
-    assert counter_verdict(0, 10).build == races.python_build().describe()
+    assert counter_verdict(0, 10).build == python_build().describe()
