@@ -54,7 +54,7 @@ def test_every_name_in_all_is_an_attribute():
 
 
 def _until_integration(module):
-    clash = module is tk or module.__name__.endswith(".races")
+    clash = module is tk
     marks = [pytest.mark.xfail(strict=True, reason=INTEGRATION + "Recording/recording, Table/table, ...")]
     return pytest.param(module, marks=marks if clash else [], id=module.__name__)
 

@@ -16,6 +16,7 @@ from threadkit import _checking, _validate
 from threadkit.lessons import comparison
 from threadkit.lessons.pools import FakeWeb, check_fetch_all
 from threadkit.lessons.start import cpu_threads_verdict
+from threadkit.lessons import races
 
 NAN = float("nan")
 INF = float("inf")
@@ -34,6 +35,10 @@ def nothing():
 @_checking.grader
 def graded():
     return _checking.CheckPassed("passed")
+
+
+def _schedules():
+    return races.interleavings({"A": ["read", "add", "write"], "B": ["read", "add", "write"]})
 
 
 CASES = [
@@ -197,6 +202,39 @@ CASES += [
     ("quiz questions", lambda: comparison.quiz("q"), TypeError, "questions", "'q'"),
     ("quiz question", lambda: comparison.quiz([None]), TypeError, "questions[0]", "None"),
     ("check_fetch_with_deadline fn", lambda: comparison.check_fetch_with_deadline("f"), TypeError, "fn", "'f'"),
+]
+
+CASES += [
+    # ------------------------------------------------------- lessons.races
+    ("interleavings programs", lambda: races.interleavings([["read"]]), TypeError, "programs", "[['read']]"),
+    ("interleavings start str", lambda: races.interleavings({"A": ["read"]}, start="0"), TypeError, "start", "'0'"),
+    ("interleavings start float", lambda: races.interleavings({"A": ["read"]}, 1.5), TypeError, "start", "1.5"),
+    ("interleavings start bool", lambda: races.interleavings({"A": ["read"]}, True), TypeError, "start", "True"),
+    ("draw_schedule schedule", lambda: races.draw_schedule(list(_schedules()[0])), TypeError, "schedule", "[1, 6"),
+    ("draw_schedule upto", lambda: races.draw_schedule(_schedules()[0], 7), ValueError, "upto", "7"),
+    ("draw_schedule upto str", lambda: races.draw_schedule(_schedules()[0], "3"), TypeError, "upto", "'3'"),
+    ("step_through schedules", lambda: races.step_through([]), TypeError, "schedules", "[]"),
+    ("step_through number", lambda: races.step_through(_schedules(), number=7), ValueError, "number", "7"),
+    ("step_through upto", lambda: races.step_through(_schedules(), upto=-1), ValueError, "upto", "-1"),
+    ("replay programs", lambda: races.replay([], ["A"]), TypeError, "programs", "[]"),
+    ("replay order", lambda: races.replay({"A": [print]}, "A"), TypeError, "order", "'A'"),
+    ("replay timeout 0", lambda: races.replay({"A": [print]}, ["A"], timeout=0), ValueError, "timeout", "0"),
+    ("replay timeout str", lambda: races.replay({"A": [print]}, ["A"], timeout="1"), TypeError, "timeout", "'1'"),
+    ("draw_lost_updates losses", lambda: races.draw_lost_updates([0.1]), TypeError, "losses", "[0.1]"),
+    ("draw_lost_updates empty", lambda: races.draw_lost_updates({}), ValueError, "losses", "empty"),
+    ("draw_lost_updates count", lambda: races.draw_lost_updates({0: [0.1]}), ValueError, "iteration count", "0"),
+    ("draw_lost_updates runs", lambda: races.draw_lost_updates({10: []}), TypeError, "losses[10]", "[]"),
+    ("draw_lost_updates fraction", lambda: races.draw_lost_updates({10: [1.5]}), ValueError, "losses[10]", "1.5"),
+    ("draw_lost_updates switch", lambda: races.draw_lost_updates({10: [0.5]}, switch_iterations=0), ValueError,
+     "switch_iterations", "0"),
+    ("draw_lost_updates title", lambda: races.draw_lost_updates({10: [0.5]}, title=3), TypeError, "title", "3"),
+    ("counter_verdict lost<0", lambda: races.counter_verdict(-1, 10), ValueError, "lost", "-1"),
+    ("counter_verdict lost>total", lambda: races.counter_verdict(11, 10), ValueError, "lost", "11"),
+    ("counter_verdict lost float", lambda: races.counter_verdict(0.5, 10), TypeError, "lost", "0.5"),
+    ("counter_verdict total", lambda: races.counter_verdict(0, 0), ValueError, "total", "0"),
+    ("counter_verdict build", lambda: races.counter_verdict(0, 10, "3.11"), TypeError, "build", "'3.11'"),
+    ("check_account str", lambda: races.check_account("Account"), TypeError, "account_class", "'Account'"),
+    ("check_account instance", lambda: races.check_account(object()), TypeError, "account_class", "object"),
 ]
 
 

@@ -17,7 +17,7 @@ def describe(value, limit=60):
     return f"{text if len(text) <= limit else text[:limit - 3] + '...'} (type {type(value).__name__})"
 
 
-def _spec(what, convert):
+def make_spec(what, convert):
     """A spec: ``convert(name, value)`` returns the accepted value or raises; ``.what`` says what."""
     convert.what = what
     return convert
@@ -30,7 +30,7 @@ def satisfying(test, what, error=TypeError):
             raise error(f"{name} must be {what}, got {describe(value)}")
         return value
 
-    return _spec(what, convert)
+    return make_spec(what, convert)
 
 
 def _range_text(lo, hi):
@@ -55,14 +55,14 @@ def an_int(lo=None, hi=None):
     """An int (not a bool) from ``lo`` to ``hi``, both optional and inclusive."""
     what = f"an int{_range_text(lo, hi)}"
     is_int = satisfying(lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool), what)
-    return _spec(what, lambda name, v: _within(name, what, lo, hi, v if type(v) is int else int(is_int(name, v)), v))
+    return make_spec(what, lambda name, v: _within(name, what, lo, hi, v if type(v) is int else int(is_int(name, v)), v))
 
 
 def a_number(lo=None, hi=None):
     """A finite real number (not a bool) from ``lo`` to ``hi``, returned as a float."""
     what = f"a number{_range_text(lo, hi)}"
     is_real = satisfying(lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), what)
-    return _spec(what, lambda name, v: _within(name, f"a finite {what[2:]}", lo, hi, _to_float(is_real(name, v)), v))
+    return make_spec(what, lambda name, v: _within(name, f"a finite {what[2:]}", lo, hi, _to_float(is_real(name, v)), v))
 
 
 def instance_of(cls, what):
@@ -77,7 +77,7 @@ def one_of(*choices):
 
 def optional(spec):
     """``None``, or what ``spec`` accepts."""
-    return _spec(f"None or {spec.what}", lambda name, value: None if value is None else spec(name, value))
+    return make_spec(f"None or {spec.what}", lambda name, value: None if value is None else spec(name, value))
 
 
 A_STR = instance_of(str, "a str")
