@@ -1,4 +1,4 @@
-"""The exercise of 04_callbacks: ``first_success(futures)`` and its grader ``tk.check_first_success``.
+"""The exercise of 04_callbacks: ``first_success(futures)`` and its grader ``check_first_success``.
 
 The grader must pass the solution (solutions/04_first_success.py), refuse the
 starting code of the notebook's exercise cell, and refuse typical wrong answers,
@@ -14,6 +14,8 @@ import pytest
 
 import threadkit as tk
 from exercise_support import assert_refused, solution, stub
+from threadkit._checking import _OUTCOMES, CheckPassed, ExerciseError
+from threadkit.lessons.callbacks import check_first_success
 
 NAME = "first_success"
 # Seconds the grader waits for a Future; wrong answers that hang fail this fast. Above the
@@ -23,7 +25,7 @@ FAST = 1.5
 
 
 def check(fn, **kwargs):
-    return tk.check_first_success(fn, **kwargs)
+    return check_first_success(fn, **kwargs)
 
 
 # -- typical wrong answers ---------------------------------------------------------------
@@ -240,6 +242,14 @@ def callback_waits(futures):
     return outcome
 
 
+def callback_raises(futures):
+    """Its callbacks raise (a bug): the Future logs each error and goes on."""
+    outcome = Future()
+    for future in futures:
+        future.add_done_callback(lambda f: {}["missing"])
+    return outcome
+
+
 def not_written_yet(futures):
     raise NotImplementedError("write first_success")
 
@@ -247,7 +257,7 @@ def not_written_yet(futures):
 # -- the solution and the starting code -------------------------------------------------------
 def test_the_solution_passes():
     passed = check(solution("04")[NAME])
-    assert isinstance(passed, tk.CheckPassed) and passed.startswith("Correct: first_success")
+    assert isinstance(passed, CheckPassed) and passed.startswith("Correct: first_success")
 
 
 def test_the_solution_passes_every_time_without_leaving_threads():
@@ -274,7 +284,7 @@ def test_the_solution_works_with_a_real_pool():
 def test_the_starting_code_is_refused_because_it_waits():
     starting_code = stub("04", NAME)
     starting_code.__globals__["as_completed"] = as_completed  # imported by the notebook, not by the solution
-    message = assert_refused(tk.check_first_success, starting_code, "did not return within 1 s", "waits for them")
+    message = assert_refused(check_first_success, starting_code, "did not return within 1 s", "waits for them")
     assert "add_done_callback" in message
 
 
@@ -282,38 +292,40 @@ def test_the_starting_code_is_refused_because_it_waits():
 @pytest.mark.parametrize(
     "answer, phrases",
     [
-        (first_to_finish, ["as soon as futures[0] failed", "the first *success* wins"]),
-        (every_success_sets, ["completed twice", "InvalidStateError"]),
-        (hangs_when_all_fail, ["never completed although all 4 futures had failed", "ExceptionGroup"]),
+        (first_to_finish, ["your Future was completed (raised ValueError: futures[0] failed) as soon as futures[0] "
+                          "failed", "the first *success* wins"]),
+        (every_success_sets, ["a callback completed your Future twice", "InvalidStateError"]),
+        (hangs_when_all_fail, ["when all 4 futures had failed, your Future never completed: it needs an ExceptionGroup"]),
         (exception_before_cancelled, ["on a cancelled future", "Check future.cancelled() first"]),
         (skips_cancelled, ["lacks the one of futures[1] (cancelled: use a CancelledError())"]),
-        (last_error_only, ["raised TimeoutError: futures[3] timed out, not an ExceptionGroup"]),
-        (no_lock, ["at the same moment, in 4 threads, more than one callback completed your Future",
+        (last_error_only, ["your Future raised TimeoutError: futures[3] timed out: it needs an ExceptionGroup"]),
+        (no_lock, ["when 4 futures succeeded at the same moment, in 4 threads, a callback completed your Future twice",
                    "hold one Lock from the check to the set"]),
         (cancellable, ["cancel() on your Future succeeded", "set_running_or_notify_cancel()"]),
-        (forgets_to_return, ["forgets_to_return(futures) returned None, not a concurrent.futures.Future"]),
+        (forgets_to_return, ["forgets_to_return(futures) returned None (type NoneType), not a concurrent.futures.Future"]),
         (returns_an_input, ["returned one of the futures it was given"]),
         (done_at_once, ["returned a Future that was already done"]),
         (waits_in_a_thread, ["started threads of its own (my waiter)"]),
         (callback_waits, [f"a callback did not return within {FAST:g} s in worker-0", "must not wait"]),
-        (not_written_yet, ["raised NotImplementedError: write first_success"]),
+        (callback_raises, ["never completed", "a callback raised KeyError: 'missing' (the Future logged it"]),
+        (not_written_yet, ["not_written_yet(futures) raised NotImplementedError: it is not written yet."]),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )
 def test_wrong_answers_are_refused_with_an_explanation(answer, phrases):
     started = time.perf_counter()
-    message = assert_refused(tk.check_first_success, answer, *phrases, timeout=FAST)
+    message = assert_refused(check_first_success, answer, *phrases, timeout=FAST)
     assert message.startswith("Not yet:") and "\nHint: " in message
     assert time.perf_counter() - started < 20 * FAST  # every wait in the grader has a timeout
 
 
 def test_returns_the_value_is_refused_for_waiting():
     """It waits for the futures before returning anything: refused for that first."""
-    assert_refused(tk.check_first_success, returns_the_value, "waits for them", timeout=FAST)
+    assert_refused(check_first_success, returns_the_value, "waits for them", timeout=FAST)
 
 
 def test_the_learners_own_error_is_kept_as_the_cause():
-    with pytest.raises(tk.ExerciseError) as info:
+    with pytest.raises(ExerciseError) as info:
         check(not_written_yet)
     assert isinstance(info.value.__cause__, NotImplementedError)
     text = "\n".join(info.value._render_traceback_())
@@ -323,21 +335,21 @@ def test_the_learners_own_error_is_kept_as_the_cause():
 def test_the_grader_leaves_the_futures_logger_as_it_found_it():
     logger = logging.getLogger("concurrent.futures")
     handlers, propagate = list(logger.handlers), logger.propagate
-    with pytest.raises(tk.ExerciseError):
+    with pytest.raises(ExerciseError):
         check(every_success_sets)
     check(solution("04")[NAME])
     assert logger.handlers == handlers and logger.propagate == propagate
 
 
 def test_the_hint_does_not_give_the_answer_away():
-    message = assert_refused(tk.check_first_success, first_to_finish, "Hint:")
+    message = assert_refused(check_first_success, first_to_finish, "Hint:")
     assert "set_running_or_notify_cancel" not in message and "def " not in message
 
 
 def test_a_refused_answer_leaves_no_thread_behind():
     before = set(threading.enumerate())
     for answer in (first_to_finish, hangs_when_all_fail, no_lock):
-        with pytest.raises(tk.ExerciseError):
+        with pytest.raises(ExerciseError):
             check(answer, timeout=FAST)
     time.sleep(0.05)
     assert {t for t in threading.enumerate() if t.is_alive() and t.name != "threadkit-check"} <= before
@@ -357,11 +369,11 @@ def test_a_refused_answer_leaves_no_thread_behind():
 )
 def test_the_grader_validates_its_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
-        tk.check_first_success(**kwargs)
+        check_first_success(**kwargs)
 
 
 def test_the_grader_is_a_grader():
-    assert getattr(tk.check_first_success, "is_grader", False)
-    with pytest.raises(tk.ExerciseError):
+    assert getattr(check_first_success, "is_grader", False)
+    with pytest.raises(ExerciseError):
         check(first_to_finish)
-    assert isinstance(tk._checking._OUTCOMES["check_first_success"], tk.ExerciseError)
+    assert isinstance(_OUTCOMES["check_first_success"], ExerciseError)
