@@ -5,6 +5,7 @@ starting code of the notebook's exercise cell, and refuse typical wrong answers,
 each with the explanation that fits.
 """
 
+import contextlib
 import logging
 import threading
 import time
@@ -29,170 +30,44 @@ def check(fn, **kwargs):
 
 
 # -- typical wrong answers ---------------------------------------------------------------
-def _group(errors):
-    return ExceptionGroup("every future failed", errors)
+def make_answer(*, lock=True, mark_running=True, guard_cancelled=True, once=True, on_failure="group",
+                keep_cancelled=True):
+    """A first_success(futures) built from these choices, right by default.
 
+    lock: the callbacks hold one Lock. mark_running: set_running_or_notify_cancel() before returning.
+    guard_cancelled: cancelled() before exception(). once: a success completes the Future only once.
+    on_failure: "group" (right), "first" (the first failure completes it), "last" (the last error
+        alone), "ignore" (failures never complete it). keep_cancelled: a CancelledError() per cancelled future.
+    """
 
-def first_to_finish(futures):
-    """Takes whatever finishes first, a failure too (it should wait for the first *success*)."""
-    outcome, lock = Future(), threading.Lock()
+    def first_success(futures):
+        futures, outcome, failures, decided = list(futures), Future(), [], []
+        if mark_running:
+            outcome.set_running_or_notify_cancel()
+        guard = threading.Lock() if lock else contextlib.nullcontext()
 
-    def on_done(future):
-        with lock:
-            if outcome.done():
-                return
-            if future.cancelled():
-                outcome.set_exception(CancelledError())
-            elif future.exception() is not None:
-                outcome.set_exception(future.exception())
-            else:
-                outcome.set_result(future.result())
+        def on_done(future):
+            cancelled = guard_cancelled and future.cancelled()
+            error = CancelledError() if cancelled else future.exception()  # raises if cancelled and unguarded
+            with guard:
+                if decided and once:  # check ... (without a lock another callback can act in between)
+                    return
+                if error is None:
+                    outcome.set_result(future.result())  # ... then act
+                    decided.append(True)
+                    return
+                failures.append(error)
+                if on_failure == "first" or (on_failure != "ignore" and len(failures) == len(futures)):
+                    decided.append(True)
+                    kept = [e for e in failures if keep_cancelled or not isinstance(e, CancelledError)]
+                    group = ExceptionGroup("every future failed", kept)
+                    outcome.set_exception(error if on_failure in ("first", "last") else group)
 
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
+        for future in futures:
+            future.add_done_callback(on_done)
+        return outcome
 
-
-def every_success_sets(futures):
-    """Sets the result on every success: the second set_result raises InvalidStateError in a callback."""
-    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
-
-    def on_done(future):
-        with lock:
-            if not future.cancelled() and future.exception() is None:
-                outcome.set_result(future.result())
-            else:
-                errors.append(CancelledError() if future.cancelled() else future.exception())
-                if len(errors) == len(futures):
-                    outcome.set_exception(_group(errors))
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def hangs_when_all_fail(futures):
-    """Only ever sets a result: when every future fails, the Future never completes."""
-    outcome, lock = Future(), threading.Lock()
-
-    def on_done(future):
-        with lock:
-            if not outcome.done() and not future.cancelled() and future.exception() is None:
-                outcome.set_result(future.result())
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def exception_before_cancelled(futures):
-    """Calls exception() without checking cancelled(): the callback of the cancelled future dies."""
-    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
-
-    def on_done(future):
-        error = future.exception()  # CancelledError on a cancelled future
-        with lock:
-            if outcome.done():
-                return
-            if error is None:
-                outcome.set_result(future.result())
-            else:
-                errors.append(error)
-                if len(errors) == len(futures):
-                    outcome.set_exception(_group(errors))
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def skips_cancelled(futures):
-    """Counts a cancelled future as failed but keeps no error for it."""
-    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
-    failed = [0]
-
-    def on_done(future):
-        with lock:
-            if outcome.done():
-                return
-            if not future.cancelled() and future.exception() is None:
-                outcome.set_result(future.result())
-                return
-            failed[0] += 1
-            if not future.cancelled():
-                errors.append(future.exception())
-            if failed[0] == len(futures):
-                outcome.set_exception(_group(errors))
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def last_error_only(futures):
-    """Raises the last error instead of a group of all of them."""
-    futures, outcome, count, lock = list(futures), Future(), [0], threading.Lock()
-
-    def on_done(future):
-        with lock:
-            if outcome.done():
-                return
-            error = CancelledError() if future.cancelled() else future.exception()
-            if error is None:
-                outcome.set_result(future.result())
-                return
-            count[0] += 1
-            if count[0] == len(futures):
-                outcome.set_exception(error)
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def no_lock(futures):
-    """Right in a single thread; without a lock, callbacks finishing together both complete the Future."""
-    futures, outcome, errors = list(futures), Future(), []
-    outcome.set_running_or_notify_cancel()
-
-    def on_done(future):
-        error = CancelledError() if future.cancelled() else future.exception()
-        if outcome.done():  # check ...
-            return
-        if error is None:
-            outcome.set_result(future.result())  # ... then act: another callback may have set it meanwhile
-        else:
-            errors.append(error)
-            if len(errors) == len(futures):
-                outcome.set_exception(_group(errors))
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def cancellable(futures):
-    """Right, but the Future stays pending: the caller's cancel() makes the later set_result fail."""
-    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
-    decided = [False]
-
-    def on_done(future):
-        error = CancelledError() if future.cancelled() else future.exception()
-        with lock:
-            if decided[0]:
-                return
-            if error is None:
-                decided[0] = True
-                outcome.set_result(future.result())
-            else:
-                errors.append(error)
-                if len(errors) == len(futures):
-                    decided[0] = True
-                    outcome.set_exception(_group(errors))
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
+    return first_success
 
 
 def forgets_to_return(futures):
@@ -289,29 +164,41 @@ def test_the_starting_code_is_refused_because_it_waits():
 
 
 # -- wrong answers, each refused with its explanation ----------------------------------------
-@pytest.mark.parametrize(
-    "answer, phrases",
-    [
-        (first_to_finish, ["your Future was completed (raised ValueError: futures[0] failed) as soon as futures[0] "
-                          "failed", "the first *success* wins"]),
-        (every_success_sets, ["a callback completed your Future twice", "InvalidStateError"]),
-        (hangs_when_all_fail, ["when all 4 futures had failed, your Future never completed: it needs an ExceptionGroup"]),
-        (exception_before_cancelled, ["on a cancelled future", "Check future.cancelled() first"]),
-        (skips_cancelled, ["lacks the one of futures[1] (cancelled: use a CancelledError())"]),
-        (last_error_only, ["your Future raised TimeoutError: futures[3] timed out: it needs an ExceptionGroup"]),
-        (no_lock, ["when 4 futures succeeded at the same moment, in 4 threads, a callback completed your Future twice",
-                   "hold one Lock from the check to the set"]),
-        (cancellable, ["cancel() on your Future succeeded", "set_running_or_notify_cancel()"]),
-        (forgets_to_return, ["forgets_to_return(futures) returned None (type NoneType), not a concurrent.futures.Future"]),
-        (returns_an_input, ["returned one of the futures it was given"]),
-        (done_at_once, ["returned a Future that was already done"]),
-        (waits_in_a_thread, ["started threads of its own (my waiter)"]),
-        (callback_waits, [f"a callback did not return within {FAST:g} s in worker-0", "must not wait"]),
-        (callback_raises, ["never completed", "a callback raised KeyError: 'missing' (the Future logged it"]),
-        (not_written_yet, ["not_written_yet(futures) raised NotImplementedError: it is not written yet."]),
-    ],
-    ids=lambda v: getattr(v, "__name__", ""),
-)
+first_to_finish = make_answer(on_failure="first")
+every_success_sets = make_answer(once=False)
+hangs_when_all_fail = make_answer(on_failure="ignore")
+no_lock = make_answer(lock=False)
+
+#: name: (first_success, phrases the refusal holds)
+WRONG_ANSWERS = {
+    "first to finish": (first_to_finish, ["your Future was completed (raised ValueError: futures[0] failed) as soon "
+                                          "as futures[0] failed", "the first *success* wins"]),
+    "every success sets": (every_success_sets, ["a callback completed your Future twice", "InvalidStateError"]),
+    "hangs when all fail": (hangs_when_all_fail, ["when all 4 futures had failed, your Future never completed: "
+                                                  "it needs an ExceptionGroup"]),
+    "exception() before cancelled()": (make_answer(guard_cancelled=False),
+                                       ["on a cancelled future", "Check future.cancelled() first"]),
+    "skips the cancelled": (make_answer(keep_cancelled=False),
+                            ["lacks the one of futures[1] (cancelled: use a CancelledError())"]),
+    "last error only": (make_answer(on_failure="last"),
+                        ["your Future raised TimeoutError: futures[3] timed out: it needs an ExceptionGroup"]),
+    "no lock": (no_lock, ["when 4 futures succeeded at the same moment, in 4 threads, a callback completed your "
+                          "Future twice", "hold one Lock from the check to the set"]),
+    "cancellable": (make_answer(mark_running=False), ["cancel() on your Future succeeded",
+                                                      "set_running_or_notify_cancel()"]),
+    "forgets to return": (forgets_to_return, ["forgets_to_return(futures) returned None (type NoneType), not a "
+                                              "concurrent.futures.Future"]),
+    "returns an input": (returns_an_input, ["returned one of the futures it was given"]),
+    "done at once": (done_at_once, ["returned a Future that was already done"]),
+    "waits in a thread": (waits_in_a_thread, ["started threads of its own (my waiter)"]),
+    "callback waits": (callback_waits, [f"a callback did not return within {FAST:g} s in worker-0", "must not wait"]),
+    "callback raises": (callback_raises, ["never completed", "a callback raised KeyError: 'missing' (the Future "
+                                                             "logged it"]),
+    "not written yet": (not_written_yet, ["not_written_yet(futures) raised NotImplementedError: it is not written yet."]),
+}
+
+
+@pytest.mark.parametrize("answer, phrases", WRONG_ANSWERS.values(), ids=WRONG_ANSWERS)
 def test_wrong_answers_are_refused_with_an_explanation(answer, phrases):
     started = time.perf_counter()
     message = assert_refused(check_first_success, answer, *phrases, timeout=FAST)
