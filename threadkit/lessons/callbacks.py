@@ -111,23 +111,23 @@ class _Input(Future):
 
 
 def _complete(future, outcome, gate, timeout):
-    if gate is not None:
-        gate.wait(timeout)
+    gate.wait(timeout)
     with contextlib.suppress(InvalidStateError):  # the learner completed a future it was given: other problems show
         (future.set_exception if isinstance(outcome, BaseException) else future.set_result)(outcome)
 
 
 def _finish(futures, outcomes, timeout, together=False):
     """Complete each future with its outcome in a thread ``worker-<i>``, one after the other or all at once."""
-    gate, threads = threading.Event() if together else None, []
+    gate, threads = threading.Event(), []
+    if not together:
+        gate.set()
     for future, outcome in zip(futures, outcomes):
         threads.append(threading.Thread(target=_complete, args=(future, outcome, gate, timeout),
                                         name=f"worker-{future.index}"))
         threads[-1].start()
         if not together:
             threads[-1].join(timeout)
-    if together:
-        gate.set()
+    gate.set()
     for thread in threads:
         thread.join(timeout)
     stuck = ", ".join(t.name for t in threads if t.is_alive())
@@ -216,19 +216,19 @@ def _scenario(outcomes, decider, when, done, together, fn, name, timeout, log):
         if outcome is None:
             future.cancel()
         else:
-            _complete(future, outcome, None, timeout)
+            future.set_exception(outcome)
     out, problems = _call(fn, name, futures)
-    if problems or together:
-        problems += _finish(futures[done:], outcomes[done:], timeout, together)
-        return problems or _verdict(out, timeout, futures, outcomes, when) + _callback_problems(log, f"{when}, ")
-    for i in range(done, len(futures)):
-        if i <= decider and out.done():
-            _finish(futures[i:], outcomes[i:], timeout)
-            return [_early(out, futures, i)] + _callback_problems(log)
-        problems += _finish(futures[i:i + 1], outcomes[i:i + 1], timeout)
-        if i == decider:
-            problems += _verdict(out, timeout, futures[:i + 1], outcomes[:i + 1], when)
-    return problems + _callback_problems(log)
+    if problems:
+        return problems + _finish(futures[done:], outcomes[done:], timeout, together)
+    n = len(futures)
+    for start, stop in [(done, n)] if together else [(i, i + 1) for i in range(done, n)]:
+        if start <= decider and out.done():
+            _finish(futures[start:], outcomes[start:], timeout)
+            return [_early(out, futures, start)] + _callback_problems(log)
+        problems += _finish(futures[start:stop], outcomes[start:stop], timeout, together)
+        if start <= decider < stop:
+            problems += _verdict(out, timeout, futures[:decider + 1], outcomes[:decider + 1], when)
+    return problems + _callback_problems(log, f"{when}, " if together else "")
 
 
 def _cancel_probe(fn, name, timeout, log):
