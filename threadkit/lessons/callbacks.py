@@ -186,10 +186,10 @@ def _call(fn, name, futures):
 
 def _early(out, futures, step):
     """The problem when the learner's Future completed before ``futures[step]`` finished (and the later ones)."""
-    running = [f.label for f in futures[step:]]
-    return (f"your Future was completed ({_outcome(out, 0)[2]}) as soon as {' and '.join(f.label for f in futures[:step])} failed, "
-            f"while {' and '.join(running)} {'was' if len(running) == 1 else 'were'} still running: the first "
-            "*success* wins; a failure counts only once every future has failed.")
+    failed, running = (" and ".join(f.label for f in part) for part in (futures[:step], futures[step:]))
+    return (f"your Future was completed ({_outcome(out, 0)[2]}) as soon as {failed} failed, while {running} "
+            f"{'was' if step == len(futures) - 1 else 'were'} still running: the first *success* wins; a failure "
+            "counts only once every future has failed.")
 
 
 def _verdict(out, timeout, futures, outcomes, when):
