@@ -1,6 +1,6 @@
 """Lesson helpers for notebook 03 (queues): the :data:`STOP` sentinel and :func:`check_pipeline`.
 
-The queue code itself (``Queue``, ``put``, ``get``, sentinels, worker threads) is the lesson: it stays in the notebook.
+The queue code itself is the lesson: it stays in the notebook.
 """
 
 import queue
@@ -54,6 +54,8 @@ _RAISED = {
                  "wrap the call in try/except Exception as exc and put (index, exc) on outbox."),
     Exception: (None, f"read the traceback above this message; the contract is {_CONTRACT}."),
 }
+
+
 def _delay_s(index):
     """Processing time of item ``index``: 5-15 ms, in a scrambled order."""
     return (5 + (index * 7) % 11) / 1000
@@ -131,7 +133,7 @@ def check_pipeline(run_stage, *, timeout=DEFAULT_CHECK_TIMEOUT):
         for _ in range(len(running) + CHECK_WORKERS):
             inbox.put(STOP)
         new_threads(before, grace=THREAD_GRACE)
-    if refusal is not None and refusal.__cause__ is None and all(process.calls):  # it hung while stopping
+    if refusal is not None and refusal.__cause__ is None and all(process.calls):  # no cause: it hung, while stopping
         fail([f"{_CALL} did not return within {timeout:g} s: it hangs.",
               (f"all {CHECK_ITEMS} items were processed, so the stage hung while stopping: the inbox holds one STOP "
                f"for {CHECK_WORKERS} workers, and a worker still waiting in inbox.get() never gets one.",
