@@ -8,7 +8,7 @@ the outbox, after the last result.
 
 import threading
 
-import threadkit as tk
+from threadkit.lessons.queues import STOP
 
 TIMEOUT = 5.0  # seconds any get() or join() may wait (as in the notebook)
 
@@ -18,8 +18,8 @@ def run_stage(inbox, outbox, process, workers):
     def work():
         while True:
             pair = inbox.get(timeout=TIMEOUT)
-            if pair is tk.STOP:
-                inbox.put(tk.STOP)  # leave the one sentinel for the next worker
+            if pair is STOP:
+                inbox.put(STOP)  # leave the one sentinel for the next worker
                 return
             index, item = pair
             try:
@@ -35,4 +35,4 @@ def run_stage(inbox, outbox, process, workers):
         t.join(timeout=TIMEOUT)
     if any(t.is_alive() for t in threads):
         raise RuntimeError("a stage worker did not finish in time")
-    outbox.put(tk.STOP)  # after every result: the next stage stops here
+    outbox.put(STOP)  # after every result: the next stage stops here

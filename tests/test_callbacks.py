@@ -12,16 +12,14 @@ import time
 
 import pytest
 
-import threadkit as tk
 from threadkit.lessons import callbacks as _callbacks
+from threadkit.lessons.callbacks import new_thread_sees, threads_inherit_context
 
 WAIT = 5.0  # generous timeout for anything that should finish in tens of ms
 
 
 def test_public_names():
-    assert set(_callbacks.__all__) == {"check_first_success", "threads_inherit_context", "new_thread_sees"}
-    for name in _callbacks.__all__:
-        assert getattr(tk, name) is getattr(_callbacks, name)
+    assert _callbacks.__all__ == ["check_first_success", "threads_inherit_context", "new_thread_sees"]
 
 
 # ------------------------------------------------------- the grader's rendezvous
@@ -91,14 +89,14 @@ class _Flags:
                                              (_Flags(), False)],  # before 3.14: no such flag
                          ids=["free-threaded default", "GIL default", "before 3.14"])
 def test_threads_inherit_context_reads_the_flag(flags, expected):
-    assert tk.threads_inherit_context(flags) is expected
-    seen = tk.new_thread_sees("req-42", "none", inherit=tk.threads_inherit_context(flags))
+    assert threads_inherit_context(flags) is expected
+    seen = new_thread_sees("req-42", "none", inherit=threads_inherit_context(flags))
     assert seen == ("req-42" if expected else "none")
 
 
 def test_threads_inherit_context_on_this_interpreter():
-    assert tk.threads_inherit_context() is bool(getattr(sys.flags, "thread_inherit_context", 0))
-    assert tk.new_thread_sees("v", "d") == tk.new_thread_sees("v", "d", inherit=tk.threads_inherit_context())
+    assert threads_inherit_context() is bool(getattr(sys.flags, "thread_inherit_context", 0))
+    assert new_thread_sees("v", "d") == new_thread_sees("v", "d", inherit=threads_inherit_context())
 
 
 def test_new_thread_sees_matches_a_real_thread():
@@ -112,7 +110,7 @@ def test_new_thread_sees_matches_a_real_thread():
         thread.join(timeout=WAIT)
         return got
 
-    assert contextvars.copy_context().run(start_and_read) == [tk.new_thread_sees("req-42", "none")]
+    assert contextvars.copy_context().run(start_and_read) == [new_thread_sees("req-42", "none")]
 
 
 @pytest.mark.skipif(sys.version_info < (3, 14), reason="sys.flags.thread_inherit_context is new in 3.14")
@@ -120,12 +118,13 @@ def test_new_thread_sees_matches_a_real_thread():
 def test_the_flag_decides_for_threads_and_pool_workers(setting):
     """-X thread_inherit_context=1 (the free-threaded default) on this build: threads copy the context."""
     code = (
-        "import contextvars, threading, concurrent.futures as cf, threadkit as tk\n"
+        "import contextvars, threading, concurrent.futures as cf\n"
+        "from threadkit.lessons.callbacks import threads_inherit_context\n"
         "var = contextvars.ContextVar('var', default='none'); var.set('req-42'); got = []\n"
         "t = threading.Thread(target=lambda: got.append(var.get())); t.start(); t.join(5)\n"
         "with cf.ThreadPoolExecutor(1) as pool:\n"
         "    got.append(pool.submit(var.get).result(5)); var.set('later'); got.append(pool.submit(var.get).result(5))\n"
-        "print(tk.threads_inherit_context(), got)\n"
+        "print(threads_inherit_context(), got)\n"
     )
     out = subprocess.run([sys.executable, "-X", f"thread_inherit_context={setting}", "-c", code],
                          capture_output=True, text=True, timeout=60, check=True).stdout.strip()
@@ -138,9 +137,9 @@ def test_the_flag_decides_for_threads_and_pool_workers(setting):
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: tk.threads_inherit_context(_Flags(thread_inherit_context="yes")), TypeError,
-         "flags.thread_inherit_context must be an int"),
-        (lambda: tk.new_thread_sees("v", "d", inherit=1), TypeError, "inherit must be True, False or None, got 1"),
+        (lambda: threads_inherit_context(_Flags(thread_inherit_context="yes")), TypeError,
+         "flags.thread_inherit_context must be an int, got 'yes'"),
+        (lambda: new_thread_sees("v", "d", inherit=1), TypeError, "inherit must be True or False, got 1"),
     ],
 )
 def test_context_helpers_reject_bad_arguments(call, error, message):

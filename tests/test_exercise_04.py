@@ -1,10 +1,11 @@
-"""The exercise of 04_callbacks: ``first_success(futures)`` and its grader ``tk.check_first_success``.
+"""The exercise of 04_callbacks: ``first_success(futures)`` and its grader ``check_first_success``.
 
 The grader must pass the solution (solutions/04_first_success.py), refuse the
 starting code of the notebook's exercise cell, and refuse typical wrong answers,
 each with the explanation that fits.
 """
 
+import contextlib
 import logging
 import threading
 import time
@@ -13,8 +14,9 @@ from concurrent.futures import CancelledError, Future, as_completed
 import pytest
 
 import threadkit as tk
-from threadkit._checking import CheckPassed, ExerciseError
 from exercise_support import assert_refused, solution, stub
+from threadkit._checking import _OUTCOMES, CheckPassed, ExerciseError
+from threadkit.lessons.callbacks import check_first_success
 
 NAME = "first_success"
 # Seconds the grader waits for a Future; wrong answers that hang fail this fast. Above the
@@ -24,174 +26,48 @@ FAST = 1.5
 
 
 def check(fn, **kwargs):
-    return tk.check_first_success(fn, **kwargs)
+    return check_first_success(fn, **kwargs)
 
 
 # -- typical wrong answers ---------------------------------------------------------------
-def _group(errors):
-    return ExceptionGroup("every future failed", errors)
+def make_answer(*, lock=True, mark_running=True, guard_cancelled=True, once=True, on_failure="group",
+                keep_cancelled=True):
+    """A first_success(futures) built from these choices, right by default.
 
+    lock: the callbacks hold one Lock. mark_running: set_running_or_notify_cancel() before returning.
+    guard_cancelled: cancelled() before exception(). once: a success completes the Future only once.
+    on_failure: "group" (right), "first" (the first failure completes it), "last" (the last error
+        alone), "ignore" (failures never complete it). keep_cancelled: a CancelledError() per cancelled future.
+    """
 
-def first_to_finish(futures):
-    """Takes whatever finishes first, a failure too (it should wait for the first *success*)."""
-    outcome, lock = Future(), threading.Lock()
+    def first_success(futures):
+        futures, outcome, failures, decided = list(futures), Future(), [], []
+        if mark_running:
+            outcome.set_running_or_notify_cancel()
+        guard = threading.Lock() if lock else contextlib.nullcontext()
 
-    def on_done(future):
-        with lock:
-            if outcome.done():
-                return
-            if future.cancelled():
-                outcome.set_exception(CancelledError())
-            elif future.exception() is not None:
-                outcome.set_exception(future.exception())
-            else:
-                outcome.set_result(future.result())
+        def on_done(future):
+            cancelled = guard_cancelled and future.cancelled()
+            error = CancelledError() if cancelled else future.exception()  # raises if cancelled and unguarded
+            with guard:
+                if decided and once:  # check ... (without a lock another callback can act in between)
+                    return
+                if error is None:
+                    outcome.set_result(future.result())  # ... then act
+                    decided.append(True)
+                    return
+                failures.append(error)
+                if on_failure == "first" or (on_failure != "ignore" and len(failures) == len(futures)):
+                    decided.append(True)
+                    kept = [e for e in failures if keep_cancelled or not isinstance(e, CancelledError)]
+                    group = ExceptionGroup("every future failed", kept)
+                    outcome.set_exception(error if on_failure in ("first", "last") else group)
 
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
+        for future in futures:
+            future.add_done_callback(on_done)
+        return outcome
 
-
-def every_success_sets(futures):
-    """Sets the result on every success: the second set_result raises InvalidStateError in a callback."""
-    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
-
-    def on_done(future):
-        with lock:
-            if not future.cancelled() and future.exception() is None:
-                outcome.set_result(future.result())
-            else:
-                errors.append(CancelledError() if future.cancelled() else future.exception())
-                if len(errors) == len(futures):
-                    outcome.set_exception(_group(errors))
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def hangs_when_all_fail(futures):
-    """Only ever sets a result: when every future fails, the Future never completes."""
-    outcome, lock = Future(), threading.Lock()
-
-    def on_done(future):
-        with lock:
-            if not outcome.done() and not future.cancelled() and future.exception() is None:
-                outcome.set_result(future.result())
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def exception_before_cancelled(futures):
-    """Calls exception() without checking cancelled(): the callback of the cancelled future dies."""
-    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
-
-    def on_done(future):
-        error = future.exception()  # CancelledError on a cancelled future
-        with lock:
-            if outcome.done():
-                return
-            if error is None:
-                outcome.set_result(future.result())
-            else:
-                errors.append(error)
-                if len(errors) == len(futures):
-                    outcome.set_exception(_group(errors))
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def skips_cancelled(futures):
-    """Counts a cancelled future as failed but keeps no error for it."""
-    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
-    failed = [0]
-
-    def on_done(future):
-        with lock:
-            if outcome.done():
-                return
-            if not future.cancelled() and future.exception() is None:
-                outcome.set_result(future.result())
-                return
-            failed[0] += 1
-            if not future.cancelled():
-                errors.append(future.exception())
-            if failed[0] == len(futures):
-                outcome.set_exception(_group(errors))
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def last_error_only(futures):
-    """Raises the last error instead of a group of all of them."""
-    futures, outcome, count, lock = list(futures), Future(), [0], threading.Lock()
-
-    def on_done(future):
-        with lock:
-            if outcome.done():
-                return
-            error = CancelledError() if future.cancelled() else future.exception()
-            if error is None:
-                outcome.set_result(future.result())
-                return
-            count[0] += 1
-            if count[0] == len(futures):
-                outcome.set_exception(error)
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def no_lock(futures):
-    """Right in a single thread; without a lock, callbacks finishing together both complete the Future."""
-    futures, outcome, errors = list(futures), Future(), []
-    outcome.set_running_or_notify_cancel()
-
-    def on_done(future):
-        error = CancelledError() if future.cancelled() else future.exception()
-        if outcome.done():  # check ...
-            return
-        if error is None:
-            outcome.set_result(future.result())  # ... then act: another callback may have set it meanwhile
-        else:
-            errors.append(error)
-            if len(errors) == len(futures):
-                outcome.set_exception(_group(errors))
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
-
-
-def cancellable(futures):
-    """Right, but the Future stays pending: the caller's cancel() makes the later set_result fail."""
-    futures, outcome, errors, lock = list(futures), Future(), [], threading.Lock()
-    decided = [False]
-
-    def on_done(future):
-        error = CancelledError() if future.cancelled() else future.exception()
-        with lock:
-            if decided[0]:
-                return
-            if error is None:
-                decided[0] = True
-                outcome.set_result(future.result())
-            else:
-                errors.append(error)
-                if len(errors) == len(futures):
-                    decided[0] = True
-                    outcome.set_exception(_group(errors))
-
-    for future in futures:
-        future.add_done_callback(on_done)
-    return outcome
+    return first_success
 
 
 def forgets_to_return(futures):
@@ -241,6 +117,14 @@ def callback_waits(futures):
     return outcome
 
 
+def callback_raises(futures):
+    """Its callbacks raise (a bug): the Future logs each error and goes on."""
+    outcome = Future()
+    for future in futures:
+        future.add_done_callback(lambda f: {}["missing"])
+    return outcome
+
+
 def not_written_yet(futures):
     raise NotImplementedError("write first_success")
 
@@ -275,42 +159,56 @@ def test_the_solution_works_with_a_real_pool():
 def test_the_starting_code_is_refused_because_it_waits():
     starting_code = stub("04", NAME)
     starting_code.__globals__["as_completed"] = as_completed  # imported by the notebook, not by the solution
-    message = assert_refused(tk.check_first_success, starting_code, "did not return within 1 s", "waits for them")
+    message = assert_refused(check_first_success, starting_code, "did not return within 1 s", "waits for them")
     assert "add_done_callback" in message
 
 
 # -- wrong answers, each refused with its explanation ----------------------------------------
-@pytest.mark.parametrize(
-    "answer, phrases",
-    [
-        (first_to_finish, ["as soon as futures[0] failed", "the first *success* wins"]),
-        (every_success_sets, ["completed twice", "InvalidStateError"]),
-        (hangs_when_all_fail, ["never completed although all 4 futures had failed", "ExceptionGroup"]),
-        (exception_before_cancelled, ["on a cancelled future", "Check future.cancelled() first"]),
-        (skips_cancelled, ["lacks the one of futures[1] (cancelled: use a CancelledError())"]),
-        (last_error_only, ["raised TimeoutError: futures[3] timed out, not an ExceptionGroup"]),
-        (no_lock, ["at the same moment, in 4 threads, more than one callback completed your Future",
-                   "hold one Lock from the check to the set"]),
-        (cancellable, ["cancel() on your Future succeeded", "set_running_or_notify_cancel()"]),
-        (forgets_to_return, ["forgets_to_return(futures) returned None, not a concurrent.futures.Future"]),
-        (returns_an_input, ["returned one of the futures it was given"]),
-        (done_at_once, ["returned a Future that was already done"]),
-        (waits_in_a_thread, ["started threads of its own (my waiter)"]),
-        (callback_waits, [f"a callback did not return within {FAST:g} s in worker-0", "must not wait"]),
-        (not_written_yet, ["raised NotImplementedError: write first_success"]),
-    ],
-    ids=lambda v: getattr(v, "__name__", ""),
-)
+first_to_finish = make_answer(on_failure="first")
+every_success_sets = make_answer(once=False)
+hangs_when_all_fail = make_answer(on_failure="ignore")
+no_lock = make_answer(lock=False)
+
+#: name: (first_success, phrases the refusal holds)
+WRONG_ANSWERS = {
+    "first to finish": (first_to_finish, ["your Future was completed (raised ValueError: futures[0] failed) as soon "
+                                          "as futures[0] failed", "the first *success* wins"]),
+    "every success sets": (every_success_sets, ["a callback completed your Future twice", "InvalidStateError"]),
+    "hangs when all fail": (hangs_when_all_fail, ["when all 4 futures had failed, your Future never completed: "
+                                                  "it needs an ExceptionGroup"]),
+    "exception() before cancelled()": (make_answer(guard_cancelled=False),
+                                       ["on a cancelled future", "Check future.cancelled() first"]),
+    "skips the cancelled": (make_answer(keep_cancelled=False),
+                            ["lacks the one of futures[1] (cancelled: use a CancelledError())"]),
+    "last error only": (make_answer(on_failure="last"),
+                        ["your Future raised TimeoutError: futures[3] timed out: it needs an ExceptionGroup"]),
+    "no lock": (no_lock, ["when 4 futures succeeded at the same moment, in 4 threads, a callback completed your "
+                          "Future twice", "hold one Lock from the check to the set"]),
+    "cancellable": (make_answer(mark_running=False), ["cancel() on your Future succeeded",
+                                                      "set_running_or_notify_cancel()"]),
+    "forgets to return": (forgets_to_return, ["forgets_to_return(futures) returned None (type NoneType), not a "
+                                              "concurrent.futures.Future"]),
+    "returns an input": (returns_an_input, ["returned one of the futures it was given"]),
+    "done at once": (done_at_once, ["returned a Future that was already done"]),
+    "waits in a thread": (waits_in_a_thread, ["started threads of its own (my waiter)"]),
+    "callback waits": (callback_waits, [f"a callback did not return within {FAST:g} s in worker-0", "must not wait"]),
+    "callback raises": (callback_raises, ["never completed", "a callback raised KeyError: 'missing' (the Future "
+                                                             "logged it"]),
+    "not written yet": (not_written_yet, ["not_written_yet(futures) raised NotImplementedError: it is not written yet."]),
+}
+
+
+@pytest.mark.parametrize("answer, phrases", WRONG_ANSWERS.values(), ids=WRONG_ANSWERS)
 def test_wrong_answers_are_refused_with_an_explanation(answer, phrases):
     started = time.perf_counter()
-    message = assert_refused(tk.check_first_success, answer, *phrases, timeout=FAST)
+    message = assert_refused(check_first_success, answer, *phrases, timeout=FAST)
     assert message.startswith("Not yet:") and "\nHint: " in message
     assert time.perf_counter() - started < 20 * FAST  # every wait in the grader has a timeout
 
 
 def test_returns_the_value_is_refused_for_waiting():
     """It waits for the futures before returning anything: refused for that first."""
-    assert_refused(tk.check_first_success, returns_the_value, "waits for them", timeout=FAST)
+    assert_refused(check_first_success, returns_the_value, "waits for them", timeout=FAST)
 
 
 def test_the_learners_own_error_is_kept_as_the_cause():
@@ -331,7 +229,7 @@ def test_the_grader_leaves_the_futures_logger_as_it_found_it():
 
 
 def test_the_hint_does_not_give_the_answer_away():
-    message = assert_refused(tk.check_first_success, first_to_finish, "Hint:")
+    message = assert_refused(check_first_success, first_to_finish, "Hint:")
     assert "set_running_or_notify_cancel" not in message and "def " not in message
 
 
@@ -358,11 +256,11 @@ def test_a_refused_answer_leaves_no_thread_behind():
 )
 def test_the_grader_validates_its_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
-        tk.check_first_success(**kwargs)
+        check_first_success(**kwargs)
 
 
 def test_the_grader_is_a_grader():
-    assert getattr(tk.check_first_success, "is_grader", False)
+    assert getattr(check_first_success, "is_grader", False)
     with pytest.raises(ExerciseError):
         check(first_to_finish)
-    assert isinstance(tk._checking._OUTCOMES["check_first_success"], ExerciseError)
+    assert isinstance(_OUTCOMES["check_first_success"], ExerciseError)

@@ -11,10 +11,9 @@ from threadkit.lessons import queues as _queues
 from threadkit.lessons.queues import STOP
 
 
-
 # ----------------------------------------------------------------------- STOP
 def test_stop_is_a_unique_sentinel():
-    assert "STOP" in _queues.__all__ and "check_pipeline" in _queues.__all__
+    assert _queues.__all__ == ["STOP", "check_pipeline"]
     assert repr(STOP) == "STOP"
     assert type(STOP)() is STOP
     assert copy.copy(STOP) is STOP and copy.deepcopy([STOP])[0] is STOP
@@ -32,7 +31,7 @@ def test_the_check_data_is_as_documented():
 
 
 def test_process_counts_calls_and_raises_for_failing_items():
-    process = _queues._Process(_queues.CHECK_FAILING)
+    process = _queues._Process()
     assert process(_queues.ITEM_BASE + 0) == (_queues.ITEM_BASE + 0) ** 2
     with pytest.raises(tk.TaskFailed, match="item 103 failed"):
         process(_queues.ITEM_BASE + 3)

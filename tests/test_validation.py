@@ -6,6 +6,7 @@ accepted: "must be ...").
 """
 
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -13,10 +14,11 @@ import pytest
 import threadkit as tk
 from threadkit import Recording, traced
 from threadkit import _checking, _validate
-from threadkit.lessons import comparison
+from threadkit.lessons import comparison, races
+from threadkit.lessons.callbacks import check_first_success, new_thread_sees, threads_inherit_context
 from threadkit.lessons.pools import FakeWeb, check_fetch_all
+from threadkit.lessons.queues import check_pipeline
 from threadkit.lessons.start import cpu_threads_verdict
-from threadkit.lessons import races
 
 NAN = float("nan")
 INF = float("inf")
@@ -115,6 +117,15 @@ CASES = [
     ("Event name", lambda: traced.Event(name=b"e"), TypeError, "name", "b'e'"),
     ("callback fn", lambda: traced.callback(5), TypeError, "fn", "5"),
     ("callback label", lambda: traced.callback(nothing, label=5), TypeError, "label", "5"),
+    # ------------------------------------------------- lessons 03 and 04
+    ("check_pipeline run_stage", lambda: check_pipeline(5), TypeError, "run_stage", "5"),
+    ("check_pipeline timeout 0", lambda: check_pipeline(nothing, timeout=0), ValueError, "timeout", "0"),
+    ("check_pipeline timeout str", lambda: check_pipeline(nothing, timeout="1"), TypeError, "timeout", "'1'"),
+    ("check_first_success fn", lambda: check_first_success(None), TypeError, "fn", "None"),
+    ("check_first_success timeout", lambda: check_first_success(nothing, 61), ValueError, "timeout", "61"),
+    ("threads_inherit_context flag", lambda: threads_inherit_context(types.SimpleNamespace(thread_inherit_context="1")),
+     TypeError, "flags.thread_inherit_context", "'1'"),
+    ("new_thread_sees inherit", lambda: new_thread_sees("v", "d", inherit=1), TypeError, "inherit", "1"),
     # ---------------------------------------------------------- checking
     ("call_with_timeout fn", lambda: _checking.call_with_timeout(5), TypeError, "fn", "5"),
     ("call_with_timeout timeout 0", lambda: _checking.call_with_timeout(nothing, timeout=0), ValueError,
