@@ -144,12 +144,6 @@ def test_new_threads_waits_for_threads_that_finish_within_the_grace():
     assert names(new_threads(before + [timer])) == []
 
 
-def test_leftover_threads_is_new_threads_by_name_until_the_lessons_move():  # TEMPORARY: issue 17
-    from threadkit._checking import leftover_threads
-
-    assert leftover_threads(threading.enumerate(), grace=0) == []
-
-
 # ------------------------------------------------------ explained exceptions
 def test_explain_raised_uses_the_first_matching_problem_and_hint():
     error = KeyError("url")

@@ -315,7 +315,6 @@ def test_several_recordings_titles_and_size():
     fig = tk.draw(recs, titles=["a", "b", "c"])
     assert [ax.get_title(loc="left") for ax in fig.axes] == ["a", "b", "c"]
     assert repr(fig) == "<Figure size 1000x780 with 3 Axes>"
-    assert tk.draw_stacked is tk.draw  # TEMPORARY alias, until the notebooks call draw
 
 
 # -------------------------------------------------------------- summarize

@@ -175,7 +175,6 @@ CASES += [  # -------------------------------------------- draw, summarize, expl
     ("draw titles type", lambda: tk.draw([_drawn()], titles="a"), TypeError, "titles", "'a'"),
     ("draw titles length", lambda: tk.draw([_drawn()], titles=["a", "b"]), ValueError, "titles", "['a', 'b']"),
     ("draw titles item", lambda: tk.draw([_drawn()], titles=[1]), TypeError, "titles[0]", "1"),
-    ("draw_stacked recordings", lambda: tk.draw_stacked(None), TypeError, "recordings", "None"),
     ("summarize recording", lambda: tk.summarize(None), TypeError, "recording", "None"),
     ("explore scenario", lambda: tk.explore("pool", workers=(1, 8, 3)), TypeError, "scenario", "'pool'"),
     ("explore name", lambda: tk.explore(lambda **kw: None, **{"2x": (1, 8, 3)}), ValueError, "names", "'2x'"),

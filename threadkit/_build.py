@@ -60,9 +60,3 @@ class BuildVerdict(NamedTuple):
     def __str__(self):
         verdict = "as expected" if self.as_expected else "NOT as expected"
         return f"{self.build}\n  expected: {self.expected}\n  measured: {self.measured} ({verdict})"
-
-
-# --- TEMPORARY (issue 17 migration): lessons/races.py still imports it; use A_BUILD_OR_NONE.
-def check_build(build):
-    return A_BUILD_OR_NONE("build", build) or python_build()
-# --- end TEMPORARY

@@ -148,12 +148,6 @@ def new_threads(before, grace=0.0):
     return sorted((t for t in extra if t.is_alive()), key=lambda t: t.name)
 
 
-# --- TEMPORARY (issue 17 migration): lessons still import it; use new_threads.
-def leftover_threads(before, grace=1.0):
-    return [thread.name for thread in new_threads(before, grace)]
-# --- end TEMPORARY
-
-
 @contextlib.contextmanager
 def futures_log():
     """Collect what ``concurrent.futures`` logs (a done-callback that raised) instead of printing it:

@@ -18,7 +18,6 @@ from ._validate import A_CALLABLE, a_number, accepts, describe, valid
 
 __all__ = ["explore"]
 
-widget_mimebundle = widget_bundle  # TEMPORARY: lessons move to _display
 
 _FLOAT_POSITIONS = 100  # about this many slider positions for a float range without a step
 _SLIDER_STYLE = {"description_width": "initial"}

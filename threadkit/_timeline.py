@@ -15,9 +15,8 @@ from ._display import enable_figure_display, new_figure, short_name
 from ._recording import Recording
 from ._validate import A_STR, accepts, instance_of, optional, valid
 
-__all__ = ["draw", "draw_stacked", "summarize"]
+__all__ = ["draw", "summarize"]
 
-_enable_notebook_rendering = enable_figure_display  # TEMPORARY: lessons move to _display
 
 #: Size in inches of a one-recording figure; fixed, so its repr never depends on the recording.
 DEFAULT_FIGSIZE = (10.0, 4.2)
@@ -137,9 +136,6 @@ def draw(recordings, *, titles=None):
         fig.legend(handles=handles, loc="outside lower center", ncols=math.ceil(len(handles) / rows),
                    fontsize=_LEGEND_FONT, frameon=False)
     return fig
-
-
-draw_stacked = draw  # TEMPORARY: notebooks 00, 01, 03 and 05 switch to draw at integration
 
 
 class Summary(NamedTuple):
