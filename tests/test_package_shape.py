@@ -144,12 +144,14 @@ def parameters(obj):
 
 
 ROWS = {case[0].split()[0] for case in CASES}
+#: Exported callables that accept any value, so there is nothing to refuse.
+ACCEPTS_ANYTHING = {"threadkit.lessons.comparison.fail_unpicklably"}
 
 
 def unvalidated():
     return sorted(name for name, obj in callables_exported()
                   if parameters(obj) and not getattr(obj.__init__ if isinstance(obj, type) else obj, "validates", ())
-                  and name.rsplit(".", 1)[1] not in ROWS)
+                  and name.rsplit(".", 1)[1] not in ROWS and name not in ACCEPTS_ANYTHING)
 
 
 @pytest.mark.xfail(strict=True, reason=INTEGRATION + "the recorder, drawing and lesson modules move to @accepts")
