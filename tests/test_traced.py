@@ -946,7 +946,7 @@ def test_queue_waits_only_when_empty_or_full():
     put_d = [ev for ev in rec.instants if ev.kind == kinds.PUT][2]
     consumer_get = next(ev for ev in rec.instants if ev.kind == kinds.GET and names[ev.lane] == "consumer")
     assert consumer_wait.start_ns < put_d.t_ns  # it was waiting before "d" arrived
-    assert consumer_wait.end_ns <= consumer_get.t_ns  # and took "d" once its wait ended
+    assert consumer_get.t_ns <= consumer_wait.end_ns  # and took "d" as its wait ended
 
 
 def test_queue_join_is_recorded_when_tasks_are_unfinished():

@@ -401,10 +401,6 @@ class Lock:
         return f"<{'locked' if self._lock.locked() else 'unlocked'} threadkit.traced.Lock {self.name!r}>"
 
 
-#: Per thread: the put record of the item its last Queue._get took.
-_taken = _threading.local()
-
-
 class Queue(_queue.Queue):
     """``queue.Queue`` that records a ``get`` that waited (``QUEUE_GET_WAIT``), a ``put`` that
     waited (``QUEUE_PUT_WAIT``), and per item a ``PUT`` and a ``GET`` instant linked by a
@@ -448,8 +444,14 @@ class Queue(_queue.Queue):
             put = None
         else:
             put = puts.popleft()
-        if _recording._current is not None:
-            _taken.put = put  # for get(), which records the GET once its wait ended
+        rec = _recording._current
+        if rec is not None:
+            t = perf_counter_ns()
+            here = rec._local
+            here.instant((GET, self.name, t))
+            if put is not None and put[0] is rec:
+                error = type(item).__name__ if isinstance(item, BaseException) else ""
+                here.link((HANDOFF_ERROR if error else HANDOFF_ITEM, self.name, error, put[1], PUT, put[2], GET, t))
         return item
 
     def put(self, item, block=True, timeout=None):
@@ -464,21 +466,11 @@ class Queue(_queue.Queue):
     def get(self, block=True, timeout=None):
         rec = _recording._current
         if rec is None or not block or (timeout is not None and timeout < 0):
-            item = super().get(block, timeout)
-        else:
-            try:
-                item = super().get(False)
-            except _queue.Empty:
-                item = _waited(rec, QUEUE_GET_WAIT, self.name, super().get, True, timeout)
-        if rec is not None:
-            t = perf_counter_ns()
-            here = rec._local
-            here.instant((GET, self.name, t))
-            put, _taken.put = _taken.put, None
-            if put is not None and put[0] is rec:
-                error = type(item).__name__ if isinstance(item, BaseException) else ""
-                here.link((HANDOFF_ERROR if error else HANDOFF_ITEM, self.name, error, put[1], PUT, put[2], GET, t))
-        return item
+            return super().get(block, timeout)
+        try:
+            return super().get(False)
+        except _queue.Empty:
+            return _waited(rec, QUEUE_GET_WAIT, self.name, super().get, True, timeout)
 
     def join(self):
         rec = _recording._current
