@@ -8,14 +8,14 @@ Run from the repository root::
 
         t0 = perf_counter_ns()
         ...                                   # the thing being timed (nothing here)
-        rec._add_span(kind, label, t0)
+        rec._local.span((kind, label, t0, perf_counter_ns(), None))
 
     versus a *bare* span: two ``perf_counter_ns()`` calls, ``threading.get_ident()``
     and a ``list.append`` of a tuple.  Both run in the same loop shape with the
     same local bindings; the cost of an empty loop is measured the same way and
     subtracted from both, so the ratio compares the spans alone.  Goal: <= 2.5x.
-    For comparison it also prints the public ``rec.span(...)`` context manager
-    and a ``@contextlib.contextmanager`` generator doing the same (not goals).
+    For comparison it also prints the public ``tk.span(...)`` context manager
+    (argument checks and a ``@contextlib.contextmanager`` generator; not a goal).
 
 (b) Wall-time overhead of recording a threaded workload: a traced
     ``ThreadPoolExecutor(max_workers=8)`` runs 8 x 1000 = 8000 small tasks; each
@@ -102,7 +102,7 @@ SMALL_WORK = 200
 #: Work per task in the worst-case workload shown for information: cpu_task(20), a few us.
 TINY_WORK = 20
 
-KIND = tk.LOCK_HOLD
+KIND = tk.kinds.LOCK_HOLD
 LABEL = "lock"
 
 
@@ -124,41 +124,27 @@ def loop_bare(n, _rec):
 def loop_twin_form(n, rec):
     for _ in range(n):
         t0 = perf_counter_ns()
-        rec._add_span(KIND, LABEL, t0)
+        rec._local.span((KIND, LABEL, t0, perf_counter_ns(), None))
 
 
-def loop_public_span(n, rec):
+def loop_public_span(n, _rec):
+    span = tk.span
     for _ in range(n):
-        with rec.span(KIND, LABEL):
-            pass
-
-
-@contextlib.contextmanager
-def generator_span(rec, kind, label):
-    t0 = perf_counter_ns()
-    try:
-        yield
-    finally:
-        rec._add_span(kind, label, t0)
-
-
-def loop_generator(n, rec):
-    for _ in range(n):
-        with generator_span(rec, KIND, LABEL):
+        with span(KIND, LABEL):
             pass
 
 
 def best_ns_per_iteration(loop, n, reps):
-    """Best of ``reps`` timings of ``loop(n, rec)`` with a fresh Recording each time."""
+    """Best of ``reps`` timings of ``loop(n, rec)`` with a fresh active Recording each time."""
     best = None
     for _ in range(reps):
-        rec = tk.Recording("bench")
         gc.collect()
         gc.disable()
         try:
-            t0 = perf_counter_ns()
-            loop(n, rec)
-            elapsed = perf_counter_ns() - t0
+            with tk.recording("bench") as rec:
+                t0 = perf_counter_ns()
+                loop(n, rec)
+                elapsed = perf_counter_ns() - t0
         finally:
             gc.enable()
         best = elapsed if best is None else min(best, elapsed)
@@ -170,8 +156,7 @@ def measure_spans():
         "empty loop": loop_empty,
         "bare span": loop_bare,
         "twin form": loop_twin_form,
-        "rec.span()": loop_public_span,
-        "@contextmanager": loop_generator,
+        "tk.span()": loop_public_span,
     }
     best = {name: None for name in loops}
     # Interleave the loops: each round times every loop once, several rounds.
@@ -421,9 +406,8 @@ def main():
     net = {name: max(ns[name] - empty, 1e-9) for name in ns if name != "empty loop"}
     print(f"    empty loop iteration          {empty:7.1f} ns (subtracted below)")
     for name, label in [("bare span", "bare span (2x perf_counter_ns, get_ident, append)"),
-                        ("twin form", "twin form (perf_counter_ns + rec._add_span)"),
-                        ("rec.span()", "public rec.span() context manager"),
-                        ("@contextmanager", "@contextmanager generator")]:
+                        ("twin form", "twin form (2x perf_counter_ns + rec._local.span)"),
+                        ("tk.span()", "public tk.span() context manager")]:
         print(f"    {label:<52} {net[name]:7.1f} ns  = {net[name] / net['bare span']:.2f}x bare")
     span_ratio = net["twin form"] / net["bare span"]
     print()

@@ -12,6 +12,7 @@ import pytest
 
 import threadkit as tk
 from threadkit import kinds as _kinds, traced
+from threadkit._recording import Recording
 from threadkit._timeline import MAX_HANDOFF_ARROWS
 
 WAIT = 10  # seconds: every blocking call has a timeout
@@ -46,10 +47,10 @@ def test_a_result_goes_from_the_worker_set_result_to_where_result_returned():
             assert future.result(timeout=WAIT) == 32
             assert future.result(timeout=WAIT) == 32  # read twice: still one hand-off
     [h] = rec.handoffs
-    assert ends(h) == (tk.HANDOFF_RESULT, "w_0", tk.SET_RESULT, "MainThread", _kinds.RESULT_RETURNED)
+    assert ends(h) == (_kinds.HANDOFF_RESULT, "w_0", _kinds.SET_RESULT, "MainThread", _kinds.RESULT_RETURNED)
     assert h.label == "pow #1" and h.error == ""
     assert in_time_order(h)
-    set_result = next(ev for ev in rec.instants if ev.kind == tk.SET_RESULT)
+    set_result = next(ev for ev in rec.instants if ev.kind == _kinds.SET_RESULT)
     assert (h.from_lane, h.from_ns) == (set_result.lane, set_result.t_ns)  # starts at the worker's instant
     assert h.to_lane == 0 and h.from_lane != h.to_lane
     assert rec.never_retrieved == []
@@ -62,7 +63,7 @@ def test_an_error_goes_from_where_the_task_raised_to_where_result_re_raised():
             with pytest.raises(Boom):
                 future.result(timeout=WAIT)
     [h] = rec.handoffs
-    assert ends(h) == (tk.HANDOFF_ERROR, "w_0", tk.EXCEPTION, "MainThread", _kinds.RESULT_RAISED)
+    assert ends(h) == (_kinds.HANDOFF_ERROR, "w_0", _kinds.EXCEPTION, "MainThread", _kinds.RESULT_RAISED)
     assert h.error == "Boom" and h.label == "fail #1"
     assert in_time_order(h)
     assert rec.never_retrieved == []  # retrieved
@@ -76,7 +77,7 @@ def test_exception_returning_the_error_retrieves_it():
             with pytest.raises(Boom):
                 future.result()  # already retrieved: no second arrow
     [h] = rec.handoffs
-    assert (h.kind, h.to_kind, h.error) == (tk.HANDOFF_ERROR, _kinds.EXCEPTION_RETURNED, "Boom")
+    assert (h.kind, h.to_kind, h.error) == (_kinds.HANDOFF_ERROR, _kinds.EXCEPTION_RETURNED, "Boom")
     assert rec.never_retrieved == []
 
 
@@ -90,9 +91,9 @@ def test_an_error_nobody_retrieves_is_never_retrieved_at_the_end_of_the_recordin
             assert lost in cf_done.done
     [nr] = rec.never_retrieved
     assert (nr.thread_name, nr.label, nr.error) == ("w_0", "fail #2", "Boom")
-    raised = next(ev for ev in rec.instants if ev.kind == tk.EXCEPTION)
+    raised = next(ev for ev in rec.instants if ev.kind == _kinds.EXCEPTION)
     assert (nr.lane, nr.t_ns) == (raised.lane, raised.t_ns)
-    assert [h.kind for h in rec.handoffs] == [tk.HANDOFF_RESULT]
+    assert [h.kind for h in rec.handoffs] == [_kinds.HANDOFF_RESULT]
     assert isinstance(lost.exception(), Boom)  # retrieved after the end: the recording does not change
     assert len(rec.never_retrieved) == 1
 
@@ -116,8 +117,8 @@ def test_as_completed_hands_over_results_but_errors_wait_for_result():
                 if future.exception() is None:
                     assert future.result() == 9
     kinds = sorted((h.kind, h.to_kind) for h in rec.handoffs)
-    assert kinds == [(tk.HANDOFF_ERROR, _kinds.EXCEPTION_RETURNED),
-                     (tk.HANDOFF_RESULT, _kinds.AS_COMPLETED_YIELDED)]
+    assert kinds == [(_kinds.HANDOFF_ERROR, _kinds.EXCEPTION_RETURNED),
+                     (_kinds.HANDOFF_RESULT, _kinds.AS_COMPLETED_YIELDED)]
     assert all(h.to_thread == "MainThread" and in_time_order(h) for h in rec.handoffs)
 
 
@@ -128,7 +129,7 @@ def test_pool_map_hands_back_each_result_and_the_error():
                 list(pool.map(lambda x: 1 // x, [1, 2, 0], timeout=WAIT))
     taken = sorted(rec.handoffs, key=lambda h: h.to_ns)
     assert [(h.kind, h.error) for h in taken] == [
-        (tk.HANDOFF_RESULT, ""), (tk.HANDOFF_RESULT, ""), (tk.HANDOFF_ERROR, "ZeroDivisionError")]
+        (_kinds.HANDOFF_RESULT, ""), (_kinds.HANDOFF_RESULT, ""), (_kinds.HANDOFF_ERROR, "ZeroDivisionError")]
     assert all(h.to_thread == "MainThread" and in_time_order(h) for h in taken)
 
 
@@ -147,7 +148,7 @@ def test_a_plain_future_set_in_another_thread():
         assert future.result(timeout=WAIT) == "x"
         thread.join(WAIT)
     [h] = rec.handoffs
-    assert ends(h) == (tk.HANDOFF_RESULT, "producer", tk.SET_RESULT, "MainThread", _kinds.RESULT_RETURNED)
+    assert ends(h) == (_kinds.HANDOFF_RESULT, "producer", _kinds.SET_RESULT, "MainThread", _kinds.RESULT_RETURNED)
     assert in_time_order(h)
 
 
@@ -159,7 +160,7 @@ def test_a_plain_future_set_twice_keeps_its_first_end():
             future.set_result(1)
         assert isinstance(future.exception(), Boom)
     [h] = rec.handoffs
-    assert (h.kind, h.from_kind, h.error) == (tk.HANDOFF_ERROR, tk.EXCEPTION, "Boom")
+    assert (h.kind, h.from_kind, h.error) == (_kinds.HANDOFF_ERROR, _kinds.EXCEPTION, "Boom")
     assert rec.never_retrieved == []
 
 
@@ -186,7 +187,7 @@ def test_a_callback_is_linked_to_its_future_in_the_thread_that_ran_it():
         late = running
         late.add_done_callback(lambda f: seen.append("late"))  # already done: runs here, now
     assert seen == [True, "Boom", "late"]
-    callbacks = sorted((h for h in rec.handoffs if h.kind == tk.HANDOFF_CALLBACK), key=lambda h: h.to_ns)
+    callbacks = sorted((h for h in rec.handoffs if h.kind == _kinds.HANDOFF_CALLBACK), key=lambda h: h.to_ns)
     assert [(h.from_thread, h.to_thread, h.to_kind) for h in callbacks] == [
         ("w_0", "w_0", _kinds.CALLBACK_STARTED),
         ("w_0", "w_0", _kinds.CALLBACK_STARTED),
@@ -194,10 +195,10 @@ def test_a_callback_is_linked_to_its_future_in_the_thread_that_ran_it():
     ]
     assert all(in_time_order(h) for h in callbacks)
     # The callbacks read the value and the error: both retrieved, in the worker.
-    reads = sorted((h.kind, h.to_thread) for h in rec.handoffs if h.kind != tk.HANDOFF_CALLBACK)
-    assert reads == [(tk.HANDOFF_ERROR, "w_0"), (tk.HANDOFF_RESULT, "w_0")]
+    reads = sorted((h.kind, h.to_thread) for h in rec.handoffs if h.kind != _kinds.HANDOFF_CALLBACK)
+    assert reads == [(_kinds.HANDOFF_ERROR, "w_0"), (_kinds.HANDOFF_RESULT, "w_0")]
     assert rec.never_retrieved == []
-    starts = sorted(sp.start_ns for sp in rec.spans if sp.kind == tk.CALLBACK)
+    starts = sorted(sp.start_ns for sp in rec.spans if sp.kind == _kinds.CALLBACK)
     assert sorted(h.to_ns for h in callbacks) == starts  # the arrow ends where the callback span starts
 
 
@@ -207,7 +208,7 @@ def test_a_callback_that_ignores_the_error_does_not_retrieve_it():
             future = pool.submit(fail)
             future.add_done_callback(lambda f: None)
             traced.wait([future], timeout=WAIT)
-    assert [h.kind for h in rec.handoffs] in ([tk.HANDOFF_CALLBACK], [])  # [] if it ran at add time, too short
+    assert [h.kind for h in rec.handoffs] in ([_kinds.HANDOFF_CALLBACK], [])  # [] if it ran at add time, too short
     assert [nr.error for nr in rec.never_retrieved] == ["Boom"]
 
 
@@ -227,12 +228,12 @@ def test_each_queue_item_goes_from_its_put_to_the_get_that_took_it():
         thread.join(WAIT)
     assert got[:10] == list(range(10)) and isinstance(got[10], ValueError)
     items = [h for h in rec.handoffs if h.label == "jobs"]
-    assert [h.kind for h in items] == [tk.HANDOFF_ITEM] * 10 + [tk.HANDOFF_ERROR]
+    assert [h.kind for h in items] == [_kinds.HANDOFF_ITEM] * 10 + [_kinds.HANDOFF_ERROR]
     assert items[-1].error == "ValueError"
-    assert all(ends(h)[1:] == ("producer", tk.PUT, "MainThread", tk.GET) for h in items)
+    assert all(ends(h)[1:] == ("producer", _kinds.PUT, "MainThread", _kinds.GET) for h in items)
     assert all(in_time_order(h) for h in items)
-    puts = [ev.t_ns for ev in rec.instants if ev.kind == tk.PUT]
-    gets = [ev.t_ns for ev in rec.instants if ev.kind == tk.GET]
+    puts = [ev.t_ns for ev in rec.instants if ev.kind == _kinds.PUT]
+    gets = [ev.t_ns for ev in rec.instants if ev.kind == _kinds.GET]
     assert [h.from_ns for h in items] == puts  # FIFO: the i-th put's item is the i-th get's
     assert [h.to_ns for h in items] == gets
 
@@ -252,7 +253,7 @@ def test_a_queue_changed_behind_its_back_still_links_each_item_to_its_own_put():
         assert [q.get(timeout=WAIT), q.get(timeout=WAIT)] == ["sneaked in", "d"]
         with pytest.raises(queue.Empty):
             q.get(timeout=0.01)
-    puts = [ev.t_ns for ev in rec.instants if ev.kind == tk.PUT]
+    puts = [ev.t_ns for ev in rec.instants if ev.kind == _kinds.PUT]
     assert [h.from_ns for h in rec.handoffs] == puts[2:]  # "c" and "d"; the sneaked item has no put
 
 
@@ -284,8 +285,8 @@ def test_join_links_the_end_of_the_run_to_where_join_returned():
         thread.join(WAIT)  # already ended: still one hand-off
     assert box == {"result": 42}
     [h] = rec.handoffs
-    assert ends(h) == (tk.HANDOFF_JOIN, "worker", _kinds.RUN_ENDED, "MainThread", _kinds.JOIN_RETURNED)
-    run = next(sp for sp in rec.spans if sp.kind == tk.RUN)
+    assert ends(h) == (_kinds.HANDOFF_JOIN, "worker", _kinds.RUN_ENDED, "MainThread", _kinds.JOIN_RETURNED)
+    run = next(sp for sp in rec.spans if sp.kind == _kinds.RUN)
     assert h.from_ns == run.end_ns and in_time_order(h)
 
 
@@ -297,11 +298,11 @@ def test_a_thread_dying_with_an_exception_records_where_excepthook_took_it(monke
         thread.start()
         thread.join(WAIT)
     assert hooked == [Boom]
-    [hook] = [ev for ev in rec.instants if ev.kind == tk.EXCEPTHOOK]
-    [raised] = [ev for ev in rec.instants if ev.kind == tk.EXCEPTION]
+    [hook] = [ev for ev in rec.instants if ev.kind == _kinds.EXCEPTHOOK]
+    [raised] = [ev for ev in rec.instants if ev.kind == _kinds.EXCEPTION]
     assert (hook.thread_name, hook.label, hook.t_ns) == ("crasher", "Boom", raised.t_ns)
     [h] = rec.handoffs
-    assert ends(h) == (tk.HANDOFF_JOIN, "crasher", tk.EXCEPTION, "MainThread", _kinds.JOIN_RETURNED)
+    assert ends(h) == (_kinds.HANDOFF_JOIN, "crasher", _kinds.EXCEPTION, "MainThread", _kinds.JOIN_RETURNED)
     assert rec.never_retrieved == []  # that list is for futures
 
 
@@ -315,7 +316,7 @@ def test_system_exit_in_a_thread_is_not_reported_as_going_to_excepthook(monkeypa
         thread = traced.Thread(target=leave)
         thread.start()
         thread.join(WAIT)
-    assert rec.count(tk.EXCEPTION) == 1 and rec.count(tk.EXCEPTHOOK) == 0
+    assert rec.count(_kinds.EXCEPTION) == 1 and rec.count(_kinds.EXCEPTHOOK) == 0
 
 
 # ------------------------------------------------------------ trace export
@@ -348,7 +349,7 @@ def test_chrome_trace_has_a_flow_pair_per_hand_off_and_a_never_retrieved_instant
         assert (start["cat"], start["name"]) == (finish["cat"], finish["name"])
         assert start["ts"] <= finish["ts"]
     by_kind = {s["args"]["handoff"]: s for s in starts.values()}
-    assert set(by_kind) == {tk.HANDOFF_RESULT, tk.HANDOFF_ERROR, tk.HANDOFF_ITEM, tk.HANDOFF_JOIN}
+    assert set(by_kind) == {_kinds.HANDOFF_RESULT, _kinds.HANDOFF_ERROR, _kinds.HANDOFF_ITEM, _kinds.HANDOFF_JOIN}
     lost = [e for e in trace["traceEvents"] if e["ph"] == "i" and e["name"].startswith("never retrieved")]
     assert len(lost) == 1 and "Boom" in lost[0]["name"]
 
@@ -357,30 +358,11 @@ def test_flows_and_never_retrieved_survive_a_round_trip(monkeypatch, tmp_path):
     rec = mixed_recording(monkeypatch)
     path = tmp_path / "trace.json"
     rec.save(path)
-    back = tk.Recording.load(path)
+    back = Recording.load(path)
     assert back.handoffs == rec.handoffs
     assert back.never_retrieved == rec.never_retrieved
     assert back.instants == rec.instants  # the never-retrieved instant is not an ordinary instant
     assert back.to_chrome_trace() == rec.to_chrome_trace()
-
-
-def test_foreign_flows_are_read_and_half_flows_skipped():
-    events = [
-        {"ph": "X", "pid": 7, "tid": 1, "name": "send", "ts": 1000, "dur": 10},
-        {"ph": "X", "pid": 7, "tid": 2, "name": "recv", "ts": 1020, "dur": 10},
-        {"ph": "s", "pid": 7, "tid": 1, "name": "msg", "cat": "net", "id": 5, "ts": 1005},
-        {"ph": "f", "bp": "e", "pid": 7, "tid": 2, "name": "msg", "cat": "net", "id": 5, "ts": 1025},
-        {"ph": "s", "pid": 7, "tid": 1, "name": "lonely", "cat": "net", "id": 6, "ts": 1006},
-    ]
-    rec = tk.Recording.from_chrome_trace(events)
-    [h] = rec.handoffs
-    assert (h.kind, h.label, h.from_lane, h.to_lane) == (tk.HANDOFF_ITEM, "msg", 0, 1)
-    assert (h.from_ns, h.to_ns) == (5000, 25000)  # times shifted like the spans
-
-
-def test_a_bad_flow_id_is_explained():
-    with pytest.raises(TypeError, match="flow 'id'"):
-        tk.Recording.from_chrome_trace([{"ph": "s", "tid": 1, "ts": 0, "id": [1]}])
 
 
 # ------------------------------------------------------------------ drawing
@@ -398,12 +380,12 @@ def test_draw_shows_one_arrow_per_hand_off_and_a_never_retrieved_marker(monkeypa
     fig = tk.draw(rec)
     assert repr(fig) == "<Figure size 1000x420 with 1 Axes>"
     assert len(arrows(fig)) == len(rec.handoffs) == 4
-    assert len(arrows(fig, tk.HANDOFF_ERROR)) == 1
+    assert len(arrows(fig, _kinds.HANDOFF_ERROR)) == 1
     ax = fig.axes[0]
     texts = {t.get_gid(): t.get_text() for t in ax.texts}
     assert texts["handoff error label"] == "Boom"
     assert texts["never retrieved label"] == "never retrieved: Boom"
-    [marker] = [c for c in ax.collections if c.get_gid() == tk.NEVER_RETRIEVED]
+    [marker] = [c for c in ax.collections if c.get_gid() == _kinds.NEVER_RETRIEVED]
     (x, y), = marker.get_offsets()
     assert y == rec.never_retrieved[0].lane and x > 0.95 * ax.get_xlim()[1]  # at the end of its lane
     legend = legend_texts(fig)
@@ -413,21 +395,24 @@ def test_draw_shows_one_arrow_per_hand_off_and_a_never_retrieved_marker(monkeypa
 
 def test_many_hand_offs_are_capped_spread_over_time_and_counted():
     n = MAX_HANDOFF_ARROWS * 3
-    events = [{"ph": "M", "pid": 1, "tid": lane, "name": "thread_name", "args": {"name": name}}
+    events = [{"ph": "M", "pid": 1, "tid": lane, "name": "thread_name",
+               "args": {"name": name, "ident": lane, "is_main": lane == 0}}
               for lane, name in enumerate(["MainThread", "worker"])]
     for i in range(n):
-        events.append({"ph": "s", "pid": 1, "tid": 1, "id": i, "cat": "handoff", "ts": i * 100,
-                       "args": {"handoff": tk.HANDOFF_RESULT if i != n - 1 else tk.HANDOFF_ERROR, "error": "E"}})
-        events.append({"ph": "f", "bp": "e", "pid": 1, "tid": 0, "id": i, "cat": "handoff", "ts": i * 100 + 50})
-    rec = tk.Recording.from_chrome_trace(events)
+        args = {"handoff": _kinds.HANDOFF_RESULT if i != n - 1 else _kinds.HANDOFF_ERROR, "label": "task",
+                "error": "E", "from_kind": _kinds.SET_RESULT, "to_kind": _kinds.RESULT_RETURNED}
+        events.append({"ph": "s", "pid": 1, "tid": 1, "id": i, "cat": "handoff", "ts": i * 100, "args": args})
+        events.append({"ph": "f", "bp": "e", "pid": 1, "tid": 0, "id": i, "cat": "handoff", "ts": i * 100 + 50,
+                       "args": args})
+    rec = Recording.from_chrome_trace({"traceEvents": events})
     fig = tk.draw(rec)
     drawn = arrows(fig)
     assert len(drawn) == MAX_HANDOFF_ARROWS
-    assert len(arrows(fig, tk.HANDOFF_ERROR)) == 1  # the error is kept
+    assert len(arrows(fig, _kinds.HANDOFF_ERROR)) == 1  # the error is kept
     xs = sorted(p._posA_posB[0][0] for p in drawn)
     assert xs[0] < 0.05 * n / 10 and xs[-1] > 0.9 * n / 10  # the whole run, not only its start (ms)
     assert max(p.get_linewidth() for p in drawn) < min(p.get_linewidth() for p in arrows(
-        tk.draw(tk.Recording.from_chrome_trace(events[:2 + 2 * 3]))))  # many: thinner
+        tk.draw(Recording.from_chrome_trace({"traceEvents": events[:2 + 2 * 3]}))))  # many: thinner
     [note] = [t for t in fig.axes[0].texts if t.get_gid() == "handoffs not drawn"]
     assert note.get_text() == f"+{n - MAX_HANDOFF_ARROWS} more hand-offs not drawn"
     assert repr(fig) == "<Figure size 1000x420 with 1 Axes>"
@@ -441,7 +426,7 @@ def test_excepthook_instants_are_drawn_with_their_exception_type(monkeypatch):
         thread.join(WAIT)
     fig = tk.draw(rec)
     ax = fig.axes[0]
-    assert tk.EXCEPTHOOK in {c.get_gid() for c in ax.collections}
+    assert _kinds.EXCEPTHOOK in {c.get_gid() for c in ax.collections}
     assert [t.get_text() for t in ax.texts if t.get_gid() == "excepthook label"] == ["excepthook: Boom"]
     assert "to excepthook" in legend_texts(fig)
 

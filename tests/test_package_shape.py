@@ -18,7 +18,6 @@ CORE_FILES = sorted(p for p in PACKAGE.glob("*.py") if p.name != "__init__.py")
 CORE_MODULES = [importlib.import_module(f"threadkit.{p.stem}") for p in CORE_FILES if p.stem.startswith("_")]
 LESSONS = [importlib.import_module(f"threadkit.lessons.{module.name}")
            for module in pkgutil.iter_modules(threadkit.lessons.__path__)]
-INTEGRATION = "issue 17 integration: "
 
 
 def exported(module):
@@ -44,7 +43,6 @@ def public_attributes():
             and not (inspect.ismodule(value) and value.__name__.startswith("threadkit._"))}
 
 
-@pytest.mark.xfail(strict=True, reason=INTEGRATION + "the TEMPORARY block of __init__ adds flat kinds and lesson names")
 def test_the_package_has_no_public_attribute_outside_all():
     assert public_attributes() == {*tk.__all__, "lessons"}
 
@@ -53,13 +51,7 @@ def test_every_name_in_all_is_an_attribute():
     assert {*tk.__all__, "lessons"} <= public_attributes()
 
 
-def _until_integration(module):
-    clash = module is tk
-    marks = [pytest.mark.xfail(strict=True, reason=INTEGRATION + "Recording/recording, Table/table, ...")]
-    return pytest.param(module, marks=marks if clash else [], id=module.__name__)
-
-
-@pytest.mark.parametrize("module", [_until_integration(m) for m in [tk, *LESSONS]])
+@pytest.mark.parametrize("module", [tk, *LESSONS], ids=lambda m: m.__name__)
 def test_no_two_public_names_differ_only_in_case_or_underscores(module):
     assert clashes(module.__all__) == []
 
@@ -122,15 +114,8 @@ def core_check_names():
     return [f"{p.name}: {name}" for p in CORE_FILES for name in defined_names(p) if name.startswith("check_")]
 
 
-@pytest.mark.xfail(strict=True, reason=INTEGRATION + "TEMPORARY check_* validators in _validate.py, check_build "
-                   "in _build.py, until races.py and the other lessons use specs")
 def test_no_core_module_defines_a_check_name():
     assert core_check_names() == []
-
-
-def test_the_temporary_check_names_are_the_only_ones():
-    assert {name.split(": ")[1] for name in core_check_names()} <= {
-        "check_int", "check_number", "check_callable", "check_str", "check_choice", "check_instance", "check_build"}
 
 
 def callables_exported():
@@ -154,7 +139,6 @@ def unvalidated():
                   and name.rsplit(".", 1)[1] not in ROWS and name not in ACCEPTS_ANYTHING)
 
 
-@pytest.mark.xfail(strict=True, reason=INTEGRATION + "the recorder, drawing and lesson modules move to @accepts")
 def test_every_exported_callable_validates_its_arguments():
     assert unvalidated() == []
 

@@ -22,12 +22,11 @@ from types import SimpleNamespace
 import pytest
 
 import threadkit as tk
-from threadkit import traced
+from threadkit import kinds, traced
 
 STD = SimpleNamespace(
     name="stdlib",
     Lock=threading.Lock,
-    RLock=threading.RLock,
     Queue=queue.Queue,
     Event=threading.Event,
     Thread=threading.Thread,
@@ -230,54 +229,8 @@ def lock_released_by_another_thread(kit):
     return out
 
 
-def rlock_basics(kit):
-    rlock = kit.RLock()
-    return [
-        outcome(rlock.acquire),
-        outcome(rlock.acquire),
-        outcome(rlock.acquire, False),
-        outcome(rlock.acquire, True, 0.01),
-        outcome(rlock.release),
-        outcome(rlock.release),
-        outcome(rlock.release),
-        outcome(rlock.release),
-        outcome(rlock.release),
-        outcome(rlock.acquire, False, 1),
-        outcome(rlock.acquire, True, -2),
-        outcome(rlock.acquire, timeout=float("nan")),
-        outcome(rlock.acquire, timeout=None),
-        outcome(rlock.acquire, timeout=-1),
-        outcome(rlock.release),
-    ]
-
-
-def rlock_other_threads(kit):
-    rlock = kit.RLock()
-    rlock.acquire()
-    out = []
-
-    def other():
-        out.append(outcome(rlock.release))  # not the owner
-        out.append(outcome(rlock.acquire, False))
-        out.append(outcome(rlock.acquire, True, 0.01))
-
-    t = threading.Thread(target=other)
-    t.start()
-    t.join(WAIT)
-    out.append(outcome(rlock.release))
-
-    def later():
-        out.append(outcome(rlock.acquire, True, WAIT))
-        out.append(outcome(rlock.release))
-
-    t = threading.Thread(target=later)
-    t.start()
-    t.join(WAIT)
-    return out
-
-
-def condition_wait_notify(kit, lock_kind):
-    lock = getattr(kit, lock_kind)()
+def condition_wait_notify(kit):
+    lock = kit.Lock()
     cond = threading.Condition(lock)
     ready, out = [], []
 
@@ -299,11 +252,6 @@ def condition_wait_notify(kit, lock_kind):
     with cond:
         out.append(outcome(cond.wait, 0.01))  # nobody notifies: times out
         out.append(outcome(cond.wait_for, lambda: True, 0.01))
-    if lock_kind == "RLock":
-        with lock, cond:  # held twice: wait releases it completely, then restores both
-            out.append(outcome(cond.wait, 0.01))
-            out.append(outcome(lock.acquire, False))
-            lock.release()
     out.append(outcome(lock.acquire, False))
     out.append(outcome(lock.release))
     return out
@@ -611,11 +559,6 @@ SCENARIOS = {
         ValueError, ValueError, ValueError, TypeError, TypeError, OverflowError, False, True, None, True, None,
     ],
     lock_released_by_another_thread: [None, False, True, None],
-    rlock_basics: [
-        True, True, True, True, None, None, None, None, RuntimeError,
-        ValueError, ValueError, ValueError, TypeError, True, None,
-    ],
-    rlock_other_threads: [RuntimeError, False, False, None, True, None],
     queue_basics: None,  # checked in test_queue_outcomes
     queue_blocking_hand_offs: [["x", "y", "z"], False, 0],
     event_basics: [False, False, False, False, TypeError, None, True, True, True, None, False, False, [True]],
@@ -646,10 +589,9 @@ def test_twin_behaves_like_the_stdlib(scenario, mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("lock_kind", ["Lock", "RLock"])
-def test_condition_works_with_twin_locks(lock_kind, mode):
-    expected = run("stdlib", condition_wait_notify, lock_kind)
-    assert run(mode, condition_wait_notify, lock_kind) == expected
+def test_condition_works_with_a_twin_lock(mode):
+    expected = run("stdlib", condition_wait_notify)
+    assert run(mode, condition_wait_notify) == expected
     assert expected[0] == ("consumer", [1], [1])  # wait_for returns the predicate's value
     assert short(expected[1:3]) == [RuntimeError, RuntimeError]
     assert expected[1][2] == "cannot wait on un-acquired lock"
@@ -774,35 +716,35 @@ def test_pool_records_each_task():
             cf.wait(fs)  # stdlib wait: records nothing itself
     names = lanes_named(rec)
     assert names[0] == "MainThread"
-    assert rec.count(tk.SUBMIT) == rec.count(tk.SUBMIT, thread=0) == 8
-    assert [ev.label for ev in rec.instants if ev.kind == tk.SUBMIT] == [f"io_task #{i}" for i in range(1, 7)] + [
+    assert rec.count(kinds.SUBMIT) == rec.count(kinds.SUBMIT, thread=0) == 8
+    assert [ev.label for ev in rec.instants if ev.kind == kinds.SUBMIT] == [f"io_task #{i}" for i in range(1, 7)] + [
         "flaky_task #7",
         "flaky_task #8",
     ]
-    assert rec.count(tk.QUEUED) == rec.count(tk.RUN) == 8
-    assert rec.count(tk.SET_RESULT) == 6 and rec.count(tk.EXCEPTION) == 2
+    assert rec.count(kinds.QUEUED) == rec.count(kinds.RUN) == 8
+    assert rec.count(kinds.SET_RESULT) == 6 and rec.count(kinds.EXCEPTION) == 2
     worker_lanes = {lane for lane, name in names.items() if name.startswith("w_")}
     assert 1 <= len(worker_lanes) <= 3
     for sp in rec.spans:
-        if sp.kind in (tk.RUN, tk.QUEUED):
+        if sp.kind in (kinds.RUN, kinds.QUEUED):
             assert sp.lane in worker_lanes
     for ev in rec.instants:
-        if ev.kind in (tk.SET_RESULT, tk.EXCEPTION):
+        if ev.kind in (kinds.SET_RESULT, kinds.EXCEPTION):
             assert ev.lane in worker_lanes
-    submits = {ev.label: ev for ev in rec.instants if ev.kind == tk.SUBMIT}
-    for run_span in (sp for sp in rec.spans if sp.kind == tk.RUN):
-        queued = [sp for sp in rec.spans if sp.kind == tk.QUEUED and sp.label == run_span.label]
+    submits = {ev.label: ev for ev in rec.instants if ev.kind == kinds.SUBMIT}
+    for run_span in (sp for sp in rec.spans if sp.kind == kinds.RUN):
+        queued = [sp for sp in rec.spans if sp.kind == kinds.QUEUED and sp.label == run_span.label]
         assert len(queued) == 1 and queued[0].lane == run_span.lane
         assert queued[0].start_ns == submits[run_span.label].t_ns  # queued from submit...
         assert queued[0].end_ns == run_span.start_ns  # ...to the start of the run
         assert run_span.cpu_ns is not None
         outcome_events = [
-            ev for ev in rec.instants if ev.kind in (tk.SET_RESULT, tk.EXCEPTION) and ev.label == run_span.label
+            ev for ev in rec.instants if ev.kind in (kinds.SET_RESULT, kinds.EXCEPTION) and ev.label == run_span.label
         ]
         assert len(outcome_events) == 1 and outcome_events[0].lane == run_span.lane
         assert outcome_events[0].t_ns >= run_span.end_ns
-        assert outcome_events[0].kind == (tk.EXCEPTION if run_span.label.startswith("flaky") else tk.SET_RESULT)
-    shutdowns = [sp for sp in rec.spans if sp.kind == tk.JOIN_WAIT]
+        assert outcome_events[0].kind == (kinds.EXCEPTION if run_span.label.startswith("flaky") else kinds.SET_RESULT)
+    shutdowns = [sp for sp in rec.spans if sp.kind == kinds.JOIN_WAIT]
     assert [(sp.lane, sp.label) for sp in shutdowns] == [(0, "shutdown")]
 
 
@@ -812,7 +754,7 @@ def test_no_submit_is_recorded_when_submit_fails():
     with tk.recording() as rec:
         with pytest.raises(RuntimeError):
             pool.submit(pow, 2, 2)
-    assert rec.count(tk.SUBMIT) == 0
+    assert rec.count(kinds.SUBMIT) == 0
 
 
 def test_waiting_for_a_result_is_recorded_in_the_main_lane():
@@ -828,9 +770,9 @@ def test_waiting_for_a_result_is_recorded_in_the_main_lane():
             assert not failures
             f.result()  # done: no wait, nothing recorded
             f.exception()
-    blocked = [sp for sp in rec.spans if sp.kind == tk.BLOCKED_RESULT]
+    blocked = [sp for sp in rec.spans if sp.kind == kinds.BLOCKED_RESULT]
     assert [(sp.lane, sp.label) for sp in blocked] == [(0, "Event.wait #1"), (0, "Event.wait #1")]
-    run_span = next(sp for sp in rec.spans if sp.kind == tk.RUN)
+    run_span = next(sp for sp in rec.spans if sp.kind == kinds.RUN)
     assert blocked[1].start_ns < run_span.end_ns <= blocked[1].end_ns  # waited until the task ended
 
 
@@ -843,20 +785,22 @@ def test_as_completed_and_wait_record_the_callers_wait():
             traced.wait(fs, return_when=traced.FIRST_COMPLETED)
             events[1].set()
             assert sum(1 for _ in traced.as_completed(fs)) == 2
-    labels = [sp.label for sp in rec.spans if sp.kind == tk.BLOCKED_RESULT]
+    labels = [sp.label for sp in rec.spans if sp.kind == kinds.BLOCKED_RESULT]
     assert labels == ["wait", "as_completed", "as_completed"]
-    assert all(sp.lane == 0 for sp in rec.spans if sp.kind == tk.BLOCKED_RESULT)
+    assert all(sp.lane == 0 for sp in rec.spans if sp.kind == kinds.BLOCKED_RESULT)
 
 
-def test_as_completed_timeout_is_recorded_as_a_wait():
+@pytest.mark.parametrize("wait_for, label", [
+    (lambda f: f.exception(timeout=0.01), "Event.wait #1"),
+    (lambda f: next(traced.as_completed([f], timeout=0.01)), "as_completed"),
+], ids=["exception", "as_completed"])
+def test_a_wait_that_times_out_is_recorded_as_a_wait(wait_for, label):
     release = threading.Event()
-    with tk.recording() as rec:
-        with traced.ThreadPoolExecutor(max_workers=1) as pool:
-            f = pool.submit(release.wait, WAIT)
-            with pytest.raises(cf.TimeoutError):
-                next(traced.as_completed([f], timeout=0.01))
-            release.set()
-    assert [sp.label for sp in rec.spans if sp.kind == tk.BLOCKED_RESULT] == ["as_completed"]
+    with tk.recording() as rec, traced.ThreadPoolExecutor(max_workers=1) as pool:
+        f = pool.submit(release.wait, WAIT)
+        pytest.raises(cf.TimeoutError, wait_for, f)
+        release.set()
+    assert [sp.label for sp in rec.spans if sp.kind == kinds.BLOCKED_RESULT] == [label]
 
 
 def test_future_instants_outside_a_pool():
@@ -866,7 +810,7 @@ def test_future_instants_outside_a_pool():
         failed.set_exception(ValueError("x"))
         cancelled.cancel()
         ok.cancel()  # too late: not recorded
-    assert [ev.kind for ev in rec.instants] == [tk.SET_RESULT, tk.EXCEPTION, tk.CANCEL]
+    assert [ev.kind for ev in rec.instants] == [kinds.SET_RESULT, kinds.EXCEPTION, kinds.CANCEL]
     assert all(ev.lane == 0 and ev.label == "future" for ev in rec.instants)
 
 
@@ -893,14 +837,14 @@ def test_threads_record_run_spans_exceptions_and_joins(monkeypatch):
         failing.join()  # finished: nothing to wait for, nothing recorded
     assert not failures
     names = lanes_named(rec)
-    runs = {names[sp.lane]: sp for sp in rec.spans if sp.kind == tk.RUN}
+    runs = {names[sp.lane]: sp for sp in rec.spans if sp.kind == kinds.RUN}
     assert set(runs) == {"waiter", "failing", "sub"}
     assert runs["waiter"].label == "Event.wait" and runs["sub"].label == "Sub.run"
     assert all(sp.cpu_ns is not None for sp in runs.values())
-    assert [(names[ev.lane], ev.label) for ev in rec.instants if ev.kind == tk.EXCEPTION] == [
+    assert [(names[ev.lane], ev.label) for ev in rec.instants if ev.kind == kinds.EXCEPTION] == [
         ("failing", "flaky_task")
     ]
-    joins = [sp for sp in rec.spans if sp.kind == tk.JOIN_WAIT]
+    joins = [sp for sp in rec.spans if sp.kind == kinds.JOIN_WAIT]
     assert [(sp.lane, sp.label) for sp in joins][:2] == [(0, "waiter"), (0, "waiter")]
     assert joins[1].end_ns >= runs["waiter"].end_ns  # the join lasted until the thread ended
     assert all(sp.lane == 0 for sp in joins)
@@ -938,15 +882,15 @@ def test_lock_wait_only_when_contended_and_hold_from_acquire_to_release():
         a.join(WAIT)
     assert not failures
     names = lanes_named(rec)
-    holds = [(names[sp.lane], sp.label) for sp in rec.spans if sp.kind == tk.LOCK_HOLD]
+    holds = [(names[sp.lane], sp.label) for sp in rec.spans if sp.kind == kinds.LOCK_HOLD]
     assert holds == [("MainThread", "L"), ("MainThread", "L"), ("A", "L"), ("MainThread", "L")]
-    waits = [sp for sp in rec.spans if sp.kind == tk.LOCK_WAIT]
+    waits = [sp for sp in rec.spans if sp.kind == kinds.LOCK_WAIT]
     assert [(sp.lane, sp.label) for sp in waits] == [(0, "L"), (0, "L")]
-    first_hold = next(sp for sp in rec.spans if sp.kind == tk.LOCK_HOLD)
+    first_hold = next(sp for sp in rec.spans if sp.kind == kinds.LOCK_HOLD)
     mark = rec.instants[0]
     assert first_hold.start_ns <= mark.t_ns <= first_hold.end_ns
-    a_hold = next(sp for sp in rec.spans if sp.kind == tk.LOCK_HOLD and names[sp.lane] == "A")
-    last_hold = [sp for sp in rec.spans if sp.kind == tk.LOCK_HOLD][-1]
+    a_hold = next(sp for sp in rec.spans if sp.kind == kinds.LOCK_HOLD and names[sp.lane] == "A")
+    last_hold = [sp for sp in rec.spans if sp.kind == kinds.LOCK_HOLD][-1]
     assert waits[1].start_ns < a_hold.end_ns <= waits[1].end_ns <= last_hold.start_ns
 
 
@@ -956,34 +900,6 @@ def test_lock_held_across_the_start_of_a_recording_records_no_hold():
     with tk.recording() as rec:
         lock.release()
     assert rec.spans == []
-
-
-def test_rlock_records_one_hold_for_nested_acquires_and_waits_when_contended():
-    rlock = traced.RLock(name="R")
-    with tk.recording() as rec:
-        with rlock:
-            with rlock:
-                with rlock:
-                    pass
-        t, holder_go = held_in_a_thread(rlock)
-        helper, failures = release_when_blocked(threading.main_thread(), traced.RLock.acquire, holder_go)
-        with rlock:
-            pass
-        helper.join(WAIT)
-        t.join(WAIT)
-    assert not failures
-    names = lanes_named(rec)
-    assert [names[sp.lane] for sp in rec.spans if sp.kind == tk.LOCK_HOLD] == ["MainThread", "A", "MainThread"]
-    assert [(sp.lane, sp.label) for sp in rec.spans if sp.kind == tk.LOCK_WAIT] == [(0, "R")]
-
-
-def test_condition_with_a_twin_rlock_records_holds_around_the_wait():
-    rlock = traced.RLock(name="R")
-    cond = threading.Condition(rlock)
-    with tk.recording() as rec:
-        with cond:
-            assert cond.wait(0.01) is False  # releases the lock while waiting
-    assert [sp.kind for sp in rec.spans if sp.kind == tk.LOCK_HOLD] == [tk.LOCK_HOLD, tk.LOCK_HOLD]
 
 
 def test_queue_waits_only_when_empty_or_full():
@@ -1017,20 +933,20 @@ def test_queue_waits_only_when_empty_or_full():
         producer.join(WAIT)
         assert q.get() == "f"
     names = lanes_named(rec)
-    get_waits = [(names[sp.lane], sp.label) for sp in rec.spans if sp.kind == tk.QUEUE_GET_WAIT]
-    put_waits = [(names[sp.lane], sp.label) for sp in rec.spans if sp.kind == tk.QUEUE_PUT_WAIT]
+    get_waits = [(names[sp.lane], sp.label) for sp in rec.spans if sp.kind == kinds.QUEUE_GET_WAIT]
+    put_waits = [(names[sp.lane], sp.label) for sp in rec.spans if sp.kind == kinds.QUEUE_PUT_WAIT]
     assert get_waits == [("MainThread", "Q"), ("consumer", "Q")]
     assert put_waits == [("MainThread", "Q"), ("producer", "Q")]
     assert got == ["d"]
-    puts = [names[ev.lane] for ev in rec.instants if ev.kind == tk.PUT]
-    gets = [names[ev.lane] for ev in rec.instants if ev.kind == tk.GET]
+    puts = [names[ev.lane] for ev in rec.instants if ev.kind == kinds.PUT]
+    gets = [names[ev.lane] for ev in rec.instants if ev.kind == kinds.GET]
     assert sorted(puts) == ["MainThread"] * 4 + ["producer"]
     assert sorted(gets) == ["MainThread"] * 4 + ["consumer"]
-    consumer_wait = next(sp for sp in rec.spans if sp.kind == tk.QUEUE_GET_WAIT and names[sp.lane] == "consumer")
-    put_d = [ev for ev in rec.instants if ev.kind == tk.PUT][2]
-    consumer_get = next(ev for ev in rec.instants if ev.kind == tk.GET and names[ev.lane] == "consumer")
+    consumer_wait = next(sp for sp in rec.spans if sp.kind == kinds.QUEUE_GET_WAIT and names[sp.lane] == "consumer")
+    put_d = [ev for ev in rec.instants if ev.kind == kinds.PUT][2]
+    consumer_get = next(ev for ev in rec.instants if ev.kind == kinds.GET and names[ev.lane] == "consumer")
     assert consumer_wait.start_ns < put_d.t_ns  # it was waiting before "d" arrived
-    assert consumer_wait.end_ns <= consumer_get.t_ns  # and took "d" once its wait ended
+    assert consumer_get.t_ns <= consumer_wait.end_ns  # and took "d" as its wait ended
 
 
 def test_queue_join_is_recorded_when_tasks_are_unfinished():
@@ -1053,7 +969,7 @@ def test_queue_join_is_recorded_when_tasks_are_unfinished():
         starter.join(WAIT)
         worker.join(WAIT)
     assert not failures and worker_started.is_set()
-    joins = [(sp.lane, sp.label) for sp in rec.spans if sp.kind == tk.JOIN_WAIT]
+    joins = [(sp.lane, sp.label) for sp in rec.spans if sp.kind == kinds.JOIN_WAIT]
     # (worker.join() may also wait, for the thread's last steps after task_done.)
     assert [j for j in joins if j[1] != worker.name] == [(0, "jobs.join")]
 
@@ -1067,9 +983,9 @@ def test_event_wait_recorded_only_when_not_set():
         assert ev.wait(WAIT) is True
         setter.join(WAIT)
         assert ev.wait() is True  # set: no wait
-    waits = [(sp.lane, sp.label) for sp in rec.spans if sp.kind == tk.EVENT_WAIT]
+    waits = [(sp.lane, sp.label) for sp in rec.spans if sp.kind == kinds.EVENT_WAIT]
     assert waits == [(0, "go"), (0, "go")]
-    sets = [ev_ for ev_ in rec.instants if ev_.kind == tk.EVENT_SET]
+    sets = [ev_ for ev_ in rec.instants if ev_.kind == kinds.EVENT_SET]
     assert len(sets) == 1 and sets[0].lane != 0 and sets[0].label == "go"
 
 
@@ -1086,12 +1002,16 @@ def test_callbacks_are_recorded_in_the_lane_of_the_thread_that_ran_them():
             release.set()
             f.result(WAIT)
         f.add_done_callback(on_done)  # done: runs here, now
-        wrapped = traced.callback(on_done, label="by hand")
-        t = traced.Thread(target=wrapped, args=(f,), name="caller")
+
+        def by_hand():  # a callback called by hand is shown with tk.span
+            with tk.span(kinds.CALLBACK, "by hand"):
+                on_done(f)
+
+        t = traced.Thread(target=by_hand, name="caller")
         t.start()
         t.join()
     names = lanes_named(rec)
-    callbacks = [(names[sp.lane], sp.label) for sp in rec.spans if sp.kind == tk.CALLBACK]
+    callbacks = [(names[sp.lane], sp.label) for sp in rec.spans if sp.kind == kinds.CALLBACK]
     label = on_done.__name__  # nested functions are labelled without "<locals>."
     assert callbacks == [("pool_0", label), ("MainThread", label), ("caller", "by hand")]
 
@@ -1101,13 +1021,7 @@ def test_a_callback_goes_to_the_recording_active_when_it_was_added():
     with tk.recording() as rec:
         f.add_done_callback(lambda fut: None)
     f.set_result(1)  # after the recording ended
-    assert rec.count(tk.CALLBACK) == 1
-
-
-def test_callback_wrapper_outside_a_recording_just_calls():
-    wrapped = traced.callback(lambda x, y=1: x + y)
-    assert wrapped(1, y=2) == 3
-    assert wrapped.__wrapped__(1) == 2
+    assert rec.count(kinds.CALLBACK) == 1
 
 
 def test_labels_are_text_for_any_callable():
@@ -1129,17 +1043,17 @@ def test_labels_are_text_for_any_callable():
         t.start()
         t.join()
     assert results == [8, "odd", tk.cpu_task()]
-    assert [sp.label for sp in rec.spans if sp.kind == tk.RUN] == ["partial #1", "Odd #2", "cpu_task #3", "partial"]
+    assert [sp.label for sp in rec.spans if sp.kind == kinds.RUN] == ["partial #1", "Odd #2", "cpu_task #3", "partial"]
     json.dumps(rec.to_chrome_trace())
 
 
 def test_nothing_is_recorded_outside_a_recording():
     """Every twin used outside a recording; a recording started afterwards sees none of it."""
-    lock, rlock, q, ev = traced.Lock(), traced.RLock(), traced.Queue(1), traced.Event()
+    lock, q, ev = traced.Lock(), traced.Queue(1), traced.Event()
     release = threading.Event()
     pool = traced.ThreadPoolExecutor(max_workers=2)
     pending = pool.submit(release.wait, WAIT)  # submitted outside, finishes inside
-    with lock, rlock:
+    with lock:
         q.put(1)
         q.get()
         ev.set()
@@ -1156,9 +1070,9 @@ def test_nothing_is_recorded_outside_a_recording():
         pending.result(WAIT)  # done or not, the task's own events are not recorded
         lock.release()  # acquired outside: no hold recorded
     pool.shutdown()
-    assert rec.count(tk.RUN) == rec.count(tk.QUEUED) == rec.count(tk.SUBMIT) == rec.count(tk.SET_RESULT) == 0
-    assert rec.count(tk.LOCK_HOLD) == 0
-    assert {sp.kind for sp in rec.spans} <= {tk.BLOCKED_RESULT}
+    assert rec.count(kinds.RUN) == rec.count(kinds.QUEUED) == rec.count(kinds.SUBMIT) == rec.count(kinds.SET_RESULT) == 0
+    assert rec.count(kinds.LOCK_HOLD) == 0
+    assert {sp.kind for sp in rec.spans} <= {kinds.BLOCKED_RESULT}
 
 
 # ======================================================= part 3: the GIL
@@ -1178,7 +1092,7 @@ def test_two_cpu_bound_threads_share_one_cpu_under_the_gil():
             t.start()
         for t in threads:
             t.join()
-    runs = [sp for sp in rec.spans if sp.kind == tk.RUN]
+    runs = [sp for sp in rec.spans if sp.kind == kinds.RUN]
     assert len(runs) == 2 and runs[0].lane != runs[1].lane
     a, b = runs
     assert a.start_ns < b.end_ns and b.start_ns < a.end_ns  # they overlap on the wall clock
@@ -1207,7 +1121,7 @@ def test_a_pool_task_is_charged_its_own_cpu_time_not_a_callbacks():
             first.result(timeout=10)
             second = pool.submit(time.sleep, 0.02)
             second.result(timeout=10)
-    runs = [sp for sp in rec.spans if sp.kind == tk.RUN]
+    runs = [sp for sp in rec.spans if sp.kind == kinds.RUN]
     assert [sp.label for sp in runs] == ["burn_cpu #1", "sleep #2"]
     assert 0.045e9 <= runs[0].cpu_ns < 0.075e9, runs[0].cpu_ns
     assert runs[1].cpu_ns < 0.01e9, f"the callback's 80 ms were charged to the next task: {runs[1].cpu_ns} ns"

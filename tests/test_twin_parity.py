@@ -1,8 +1,7 @@
 """Every traced twin offers what its standard-library original offers, on the running Python.
 
 The list is not written down anywhere: it is read from the standard library of the Python
-that runs the test, so a method a new Python adds (``RLock.locked()`` in 3.14,
-``Queue.shutdown()`` in 3.13) fails this test on that Python until the twin has it.
+that runs the test, so a method a new Python adds (``Queue.shutdown()`` in 3.13) fails this test on that Python until the twin has it.
 
 Compared for each twin:
 - public names (no leading underscore): every one the original has, the twin has too
@@ -14,7 +13,7 @@ Compared for each twin:
   accepts, so its constructor is compared as the base's.
 
 Methods implemented in C without signature metadata (``threading.Lock().acquire`` on 3.11
-and 3.12, the ``_thread.RLock`` constructor) cannot be compared this way: for those only the name is checked, and
+and 3.12) cannot be compared this way: for those only the name is checked, and
 ``test_only_c_methods_go_without_a_signature_check`` says which ones they are.
 """
 
@@ -33,14 +32,13 @@ from threadkit import traced
 #: Keyword-only parameters a twin may add to any signature (the timeline label).
 ADDED_KEYWORDS = frozenset({"name"})
 
-#: twin -> the standard-library object it stands for. ``threading.Lock`` and
-#: ``threading.RLock`` are factory functions on some versions: compare with what they make.
+#: twin -> the standard-library object it stands for. ``threading.Lock`` is a factory
+#: function on some versions: compare with what it makes.
 TWINS = {
     "ThreadPoolExecutor": (traced.ThreadPoolExecutor, cf.ThreadPoolExecutor),
     "Future": (traced.Future, cf.Future),
     "Thread": (traced.Thread, threading.Thread),
     "Lock": (traced.Lock, type(threading.Lock())),
-    "RLock": (traced.RLock, type(threading.RLock())),
     "Queue": (traced.Queue, queue.Queue),
     "Event": (traced.Event, threading.Event),
     "wait": (traced.wait, cf.wait),
@@ -131,16 +129,15 @@ def test_twin_has_every_public_name_and_signature_of_the_stdlib(twin_name):
 def test_every_twin_is_compared():
     stdlib_names = {n for n in traced.__all__
                     if getattr(getattr(traced, n), "__module__", "").startswith("threadkit")}
-    assert stdlib_names - {"callback"} == set(TWINS), "add the new twin to TWINS (callback has no original)"
+    assert stdlib_names == set(TWINS), "add the new twin to TWINS"
 
 
 def test_only_c_methods_go_without_a_signature_check():
-    """Names checked by name only belong to the C lock types (their methods before 3.13,
-    ``_thread.RLock``'s constructor on every version)."""
+    """Names checked by name only belong to the C lock type (its methods before 3.13)."""
     unchecked = {name: compare(*TWINS[name]).names_only for name in TWINS}
     for name, labels in unchecked.items():
         if labels:
-            assert name in ("Lock", "RLock"), f"{name}: {labels} have no signature"
+            assert name == "Lock", f"{name}: {labels} have no signature"
             assert all(label in _public(TWINS[name][1]) | {"constructor"} for label in labels)
 
 
@@ -189,23 +186,6 @@ def test_parity_reports_a_missing_method_and_a_changed_signature():
     assert report.missing == ["locked"]
     assert len(report.different) == 1 and report.different[0].startswith("get(self, block=True, wait=None)")
     assert compare(_CompleteTwin, _Original).problems() == []  # the added name= is allowed
-
-
-def test_parity_reports_an_rlock_twin_without_locked_where_the_stdlib_has_it():
-    """The 3.14 case: a twin RLock without locked(), against this Python's RLock."""
-
-    original = type(threading.RLock())
-
-    class RLockAsBefore:
-        __init__ = traced.RLock.__init__
-        acquire = traced.RLock.acquire
-        release = traced.RLock.release
-
-    report = compare(RLockAsBefore, original)
-    if hasattr(original, "locked"):  # 3.14 and newer
-        assert "locked" in report.missing
-    else:
-        assert report.missing == []
 
 
 def test_parity_compares_functions_by_signature():

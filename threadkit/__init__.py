@@ -30,16 +30,3 @@ __version__ = "0.1.0"
 
 __all__ = ["kinds", "traced", *_recording.__all__, *_build.__all__, *_workloads.__all__,
            *_timeline.__all__, *_explore.__all__, *_shared.__all__, *_checking.__all__]
-
-# --- TEMPORARY (issue 17 migration): flat kinds and lesson names as attributes, not in __all__.
-# Removed by the lead once every notebook, solution and test imports lesson names explicitly.
-from .kinds import *  # noqa: E402,F401,F403
-from .lessons.start import *  # noqa: E402,F401,F403
-from .lessons.pools import *  # noqa: E402,F401,F403
-from .lessons.races import *  # noqa: E402,F401,F403
-from .lessons.queues import *  # noqa: E402,F401,F403
-from .lessons.callbacks import *  # noqa: E402,F401,F403
-from .lessons.comparison import *  # noqa: E402,F401,F403
-from .lessons.races import STEPS, Schedule, Interleavings, Stepper  # noqa: E402,F401
-from .lessons.comparison import Table, QuizQuestion, Quiz, per_item_costs, COURSE_QUIZ  # noqa: E402,F401
-# --- end TEMPORARY

@@ -115,33 +115,3 @@ def accepts(**specs):
         return checked
 
     return decorate
-
-
-# --- TEMPORARY (issue 17 migration): the old check_* validators, until every module uses specs.
-def _describe(value):
-    return describe(value)
-
-
-def check_int(name, value, *, minimum=None, maximum=None):
-    return an_int(minimum, maximum)(name, value)
-
-
-def check_number(name, value, *, minimum=None, maximum=None):
-    return a_number(minimum, maximum)(name, value)
-
-
-def check_callable(name, value):
-    return A_CALLABLE(name, value)
-
-
-def check_str(name, value):
-    return A_STR(name, value)
-
-
-def check_choice(name, value, choices):
-    return one_of(*choices)(name, value)
-
-
-def check_instance(name, value, cls, accepted):
-    return instance_of(cls, accepted)(name, value)
-# --- end TEMPORARY

@@ -395,8 +395,3 @@ def check_fetch_with_deadline(fn):
     return CheckPassed(f"Passed: it returned {seconds:.2f} s after the call, with {len(results)} pages, "
                        f"{len(errors)} error and {len(pending)} urls pending; the {len(_QUEUED)} fetches still "
                        "queued at the deadline never ran.")
-
-
-# --- TEMPORARY (issue 17): gone, but threadkit/__init__.py's compat block imports them by name.
-per_item_costs = COURSE_QUIZ = Table = None
-# --- end TEMPORARY
