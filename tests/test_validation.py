@@ -6,7 +6,6 @@ accepted: "must be ...").
 """
 
 import threading
-import types
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ import threadkit as tk
 from threadkit import Recording, traced
 from threadkit import _checking, _validate
 from threadkit.lessons import comparison, races
-from threadkit.lessons.callbacks import check_first_success, new_thread_sees, threads_inherit_context
+from threadkit.lessons.callbacks import check_first_success, new_thread_sees
 from threadkit.lessons.pools import FakeWeb, check_fetch_all
 from threadkit.lessons.queues import check_pipeline
 from threadkit.lessons.start import cpu_threads_verdict
@@ -123,8 +122,6 @@ CASES = [
     ("check_pipeline timeout str", lambda: check_pipeline(nothing, timeout="1"), TypeError, "timeout", "'1'"),
     ("check_first_success fn", lambda: check_first_success(None), TypeError, "fn", "None"),
     ("check_first_success timeout", lambda: check_first_success(nothing, 61), ValueError, "timeout", "61"),
-    ("threads_inherit_context flag", lambda: threads_inherit_context(types.SimpleNamespace(thread_inherit_context="1")),
-     TypeError, "flags.thread_inherit_context", "'1'"),
     ("new_thread_sees inherit", lambda: new_thread_sees("v", "d", inherit=1), TypeError, "inherit", "1"),
     # ---------------------------------------------------------- checking
     ("call_with_timeout fn", lambda: _checking.call_with_timeout(5), TypeError, "fn", "5"),
