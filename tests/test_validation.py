@@ -205,7 +205,6 @@ CASES += [
     ("table rows", lambda: comparison.table("abc"), TypeError, "rows", "'abc'"),
     ("table row", lambda: comparison.table([("a", 1)]), TypeError, "rows[0]", "('a', 1)"),
     ("table title", lambda: comparison.table([{"a": 1}], title=None), TypeError, "title", "None"),
-    ("table digits", lambda: comparison.table([{"a": 1}], digits=7), ValueError, "digits", "7"),
     ("quiz questions", lambda: comparison.quiz("q"), TypeError, "questions", "'q'"),
     ("quiz question", lambda: comparison.quiz([None]), TypeError, "questions[0]", "None"),
     ("check_fetch_with_deadline fn", lambda: comparison.check_fetch_with_deadline("f"), TypeError, "fn", "'f'"),
