@@ -6,7 +6,6 @@ accepted: "must be ...").
 """
 
 import threading
-import types
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from threadkit import kinds, traced
 from threadkit._recording import Recording
 from threadkit import _checking, _validate
 from threadkit.lessons import comparison, races
-from threadkit.lessons.callbacks import check_first_success, new_thread_sees, threads_inherit_context
+from threadkit.lessons.callbacks import check_first_success, new_thread_sees
 from threadkit.lessons.pools import FakeWeb, check_fetch_all
 from threadkit.lessons.queues import check_pipeline
 from threadkit.lessons.start import cpu_threads_verdict
@@ -117,8 +116,6 @@ CASES = [
     ("check_pipeline timeout str", lambda: check_pipeline(nothing, timeout="1"), TypeError, "timeout", "'1'"),
     ("check_first_success fn", lambda: check_first_success(None), TypeError, "fn", "None"),
     ("check_first_success timeout", lambda: check_first_success(nothing, 61), ValueError, "timeout", "61"),
-    ("threads_inherit_context flag", lambda: threads_inherit_context(types.SimpleNamespace(thread_inherit_context="1")),
-     TypeError, "flags.thread_inherit_context", "'1'"),
     ("new_thread_sees inherit", lambda: new_thread_sees("v", "d", inherit=1), TypeError, "inherit", "1"),
     # ---------------------------------------------------------- checking
     ("call_with_timeout fn", lambda: _checking.call_with_timeout(5), TypeError, "fn", "5"),
@@ -202,7 +199,6 @@ CASES += [
     ("table rows", lambda: comparison.table("abc"), TypeError, "rows", "'abc'"),
     ("table row", lambda: comparison.table([("a", 1)]), TypeError, "rows[0]", "('a', 1)"),
     ("table title", lambda: comparison.table([{"a": 1}], title=None), TypeError, "title", "None"),
-    ("table digits", lambda: comparison.table([{"a": 1}], digits=7), ValueError, "digits", "7"),
     ("quiz questions", lambda: comparison.quiz("q"), TypeError, "questions", "'q'"),
     ("quiz question", lambda: comparison.quiz([None]), TypeError, "questions[0]", "None"),
     ("check_fetch_with_deadline fn", lambda: comparison.check_fetch_with_deadline("f"), TypeError, "fn", "'f'"),

@@ -1,43 +1,25 @@
-"""Lesson helpers for notebook 04 (callbacks): the grader of ``first_success(futures)``, and what a new
-thread sees of its starter's context variables on the running build.
-"""
+"""Lesson helpers for notebook 04 (callbacks): the grader of ``first_success(futures)``, and context helpers."""
 
 import contextlib
-import functools
 import sys
 import threading
 from concurrent.futures import CancelledError, Future, InvalidStateError, wait
 
 from .._checking import (CheckPassed, ExerciseError, call_with_timeout, describe_error, fail, futures_log, grader,
                          new_threads)
-from .._validate import A_BOOL, A_CALLABLE, a_number, accepts, an_int, describe, optional, valid
+from .._validate import A_BOOL, A_CALLABLE, a_number, accepts, describe, optional
 
 __all__ = ["check_first_success", "threads_inherit_context", "new_thread_sees"]
 
-#: The ``sys.flags`` attribute (3.14+) deciding whether new threads start with a copy of the starter's context.
-INHERIT_FLAG = "thread_inherit_context"
-#: Seconds the learner's function may take to return its Future (no future it was given finishes meanwhile).
-CALL_DEADLINE = 1.0
-#: Seconds the first read of a future finished together with others waits for the other callbacks' reads.
-RENDEZVOUS_LIMIT = 0.5
+#: Seconds the learner's function may take to return its Future (no future it was given finishes meanwhile), and
+#: that the first read of a future finished together with others waits for the other callbacks' reads.
+CALL_DEADLINE, RENDEZVOUS_LIMIT = 1.0, 0.5
 
 
-def threads_inherit_context(flags=None):
-    """Whether a new ``Thread`` starts with a copy of its starter's context variables.
-
-    ``sys.flags.thread_inherit_context`` (3.14+) decides: 1 by default on free-threaded builds, else 0.
-
-    Args:
-        flags: an object with the attributes of ``sys.flags`` (default: ``sys.flags``).
-
-    Returns:
-        bool: True when new threads inherit a copy of the starter's context.
-
-    Raises:
-        TypeError: the flag exists but is not an int.
-    """
-    value = getattr(sys.flags if flags is None else flags, INHERIT_FLAG, 0)
-    return bool(valid(f"flags.{INHERIT_FLAG}", value, an_int()))
+def threads_inherit_context():
+    """Whether a new ``Thread`` starts with a copy of its starter's context variables: what
+    ``sys.flags.thread_inherit_context`` (3.14+) says, 1 by default on free-threaded builds, else 0."""
+    return bool(getattr(sys.flags, "thread_inherit_context", 0))
 
 
 @accepts(inherit=optional(A_BOOL))
@@ -48,9 +30,6 @@ def new_thread_sees(value, default, inherit=None):
         value: the value the starting code set.
         default: the variable's default (what an empty context reads).
         inherit: whether new threads copy the starter's context; None asks :func:`threads_inherit_context`.
-
-    Returns:
-        ``value`` when threads inherit the context, else ``default``.
 
     Raises:
         TypeError: ``inherit`` is not True, False or None.
@@ -67,18 +46,15 @@ _WAIT_HINT = ("do not wait inside first_success (no result(), wait(), as_complet
 
 
 class _Rendezvous:
-    """Holds each read of a finished future until every callback made as many, so that callbacks reading
-    outside a lock race every time; after ``limit`` s (they hold a lock: one at a time) it holds none."""
+    """Holds each read of a finished future until every callback made as many (callbacks reading outside a
+    lock then race every time); after ``limit`` s (they hold a lock: one at a time) it holds none."""
 
     def __init__(self, n, limit=RENDEZVOUS_LIMIT):
-        self.n, self.limit = n, limit
-        self.changed = threading.Condition()
-        self.reads = {}  # future -> how many times its callback read it
-        self.off = False
+        self.n, self.limit, self.changed, self.reads, self.off = n, limit, threading.Condition(), {}, False
 
     def arrive(self, future):
         with self.changed:
-            if self.off:
+            if self.off or not future.done():
                 return
             mine = self.reads[future] = self.reads.get(future, 0) + 1
             self.changed.notify_all()
@@ -98,22 +74,14 @@ class _Input(Future):
             self.set_running_or_notify_cancel()
 
     def result(self, timeout=None):
-        self._meet()
+        if self._rendezvous:
+            self._rendezvous.arrive(self)
         return super().result(timeout)
 
     def exception(self, timeout=None):
-        self._meet()
-        return super().exception(timeout)
-
-    def _meet(self):
-        if self._rendezvous is not None and self.done():
+        if self._rendezvous:
             self._rendezvous.arrive(self)
-
-
-def _complete(future, outcome, gate, timeout):
-    gate.wait(timeout)
-    with contextlib.suppress(InvalidStateError):  # the learner completed a future it was given: other problems show
-        (future.set_exception if isinstance(outcome, BaseException) else future.set_result)(outcome)
+        return super().exception(timeout)
 
 
 def _finish(futures, outcomes, timeout, together=False):
@@ -121,9 +89,12 @@ def _finish(futures, outcomes, timeout, together=False):
     gate, threads = threading.Event(), []
     if not together:
         gate.set()
+    def complete(future, outcome):
+        gate.wait(timeout)
+        with contextlib.suppress(InvalidStateError):  # the learner completed a future it was given
+            (future.set_exception if isinstance(outcome, BaseException) else future.set_result)(outcome)
     for future, outcome in zip(futures, outcomes):
-        threads.append(threading.Thread(target=_complete, args=(future, outcome, gate, timeout),
-                                        name=f"worker-{future.index}"))
+        threads.append(threading.Thread(target=complete, args=(future, outcome), name=f"worker-{future.index}"))
         threads[-1].start()
         if not together:
             threads[-1].join(timeout)
@@ -136,7 +107,7 @@ def _finish(futures, outcomes, timeout, together=False):
 
 
 def _callback_problems(log, when=""):
-    """Explain, once each, the exceptions the learner's callbacks raised since the last call (the Future logged them)."""
+    """Explain, once each, the exceptions the learner's callbacks raised (and the Future logged) since the last call."""
     errors, log.errors[:] = list(log.errors), []
     rows = ((InvalidStateError, f"{when}a callback completed your Future twice: the later set_result or set_exception "
                                 "raised InvalidStateError (only logged). 'Is it done yet? Then complete it' is two "
@@ -179,17 +150,9 @@ def _call(fn, name, futures):
             (not isinstance(out, Future), f"{call} returned {describe(out)}, not a concurrent.futures.Future."),
             (any(out is f for f in futures), f"{call} returned one of the futures it was given: create a new Future "
                                              "and return that."),
-            (fresh and isinstance(out, Future) and out.done(), f"{call} returned a Future that was already done, before "
-             "any future had finished: only your callbacks may complete it, when the futures finish."))
+            (fresh and isinstance(out, Future) and out.done(), f"{call} returned a Future that was already done, "
+             "before any future had finished: only your callbacks may complete it, when the futures finish."))
     return out, [problem for bad, problem in rows if bad]
-
-
-def _early(out, futures, step):
-    """The problem when the learner's Future completed before ``futures[step]`` finished (and the later ones)."""
-    failed, running = (" and ".join(f.label for f in part) for part in (futures[:step], futures[step:]))
-    return (f"your Future was completed ({_outcome(out, 0)[2]}) as soon as {failed} failed, while {running} "
-            f"{'was' if step == len(futures) - 1 else 'were'} still running: the first *success* wins; a failure "
-            "counts only once every future has failed.")
 
 
 def _verdict(out, timeout, futures, outcomes, when):
@@ -199,10 +162,9 @@ def _verdict(out, timeout, futures, outcomes, when):
     if successes or kind != "error" or not isinstance(value, BaseExceptionGroup):
         need = "the result of the first future to succeed" if successes else "an ExceptionGroup of all their errors"
         return [] if kind == "result" and value in successes else [f"{when}, your Future {said}: it needs {need}."]
-    lacks = lambda e: (not any(isinstance(x, CancelledError) for x in value.exceptions) if e is None
-                       else not any(x is e for x in value.exceptions))
     missing = [f.label + (" (cancelled: use a CancelledError())" if e is None else "")
-               for f, e in zip(futures, outcomes) if lacks(e)]
+               for f, e in zip(futures, outcomes)
+               if not any(isinstance(x, CancelledError) if e is None else x is e for x in value.exceptions)]
     return [f"your ExceptionGroup holds {len(value.exceptions)} errors and lacks the one of {', '.join(missing)}: "
             f"it needs the errors of all {len(futures)} futures."] if missing else []
 
@@ -224,7 +186,10 @@ def _scenario(outcomes, decider, when, done, together, fn, name, timeout, log):
     for start, stop in [(done, n)] if together else [(i, i + 1) for i in range(done, n)]:
         if start <= decider and out.done():
             _finish(futures[start:], outcomes[start:], timeout)
-            return [_early(out, futures, start)] + _callback_problems(log)
+            failed, running = (" and ".join(f.label for f in part) for part in (futures[:start], futures[start:]))
+            return [f"your Future was completed ({_outcome(out, 0)[2]}) as soon as {failed} failed, while {running} "
+                    f"{'was' if start == n - 1 else 'were'} still running: the first *success* wins; a failure "
+                    "counts only once every future has failed."] + _callback_problems(log)
         problems += _finish(futures[start:stop], outcomes[start:stop], timeout, together)
         if start <= decider < stop:
             problems += _verdict(out, timeout, futures[:decider + 1], outcomes[:decider + 1], when)
@@ -246,46 +211,35 @@ def _cancel_probe(fn, name, timeout, log):
     return problems + _callback_problems(log)
 
 
-def _scenarios():
-    """(outcomes, decider, when, done, together) of each scenario, in order; an outcome of None: cancelled."""
-    return (
-        ([ValueError("futures[0] failed"), "result of futures[1]", "result of futures[2]"], 1,
-         "when futures[0] had failed and futures[1] succeeded", 0, False),
-        ([OSError("futures[0] failed"), None, ValueError("futures[2] failed"), TimeoutError("futures[3] timed out")],
-         3, "when all 4 futures had failed", 2, False),
-        ([f"result of futures[{i}]" for i in range(4)], 3,
-         "when 4 futures succeeded at the same moment, in 4 threads", 0, True),
-        ([ValueError(f"futures[{i}] failed") for i in range(4)], 3,
-         "when 4 futures failed at the same moment, in 4 threads", 0, True),
-    )
-
-
 @grader
 @accepts(fn=A_CALLABLE, timeout=a_number(0.05, 60.0))
 def check_first_success(fn, timeout=2.0):
     """Check the exercise: ``fn(futures)`` returns a Future for the first of ``futures`` to succeed.
 
-    The check finishes the futures it gives ``fn`` later, one by one, all at once, or all failing; the Future
-    must hold the first success, or an ``ExceptionGroup`` of every error, and be completed exactly once.
+    The futures given to ``fn`` finish later, one by one, all at once, or all failing; the Future must
+    hold the first success, or an ``ExceptionGroup`` of every error, and be completed exactly once.
 
     Args:
         fn: the learner's function, called as ``fn(futures)`` with a list of futures.
         timeout: seconds to wait for the Future once a future has finished it (0.05 to 60).
 
-    Returns:
-        CheckPassed: a one-line confirmation.
-
     Raises:
         ExerciseError: listing what is wrong, with a hint.
-        TypeError, ValueError: an argument is not valid.
     """
     name = getattr(fn, "__name__", "your function")
+    scenarios = (  # (outcomes, decider, when, done, together); an outcome of None: cancelled
+        ([ValueError("futures[0] failed"), "result of futures[1]", "result of futures[2]"], 1,
+         "when futures[0] had failed and futures[1] succeeded", 0, False),
+        ([OSError("futures[0] failed"), None, ValueError("futures[2] failed"), TimeoutError("futures[3] timed out")],
+         3, "when all 4 futures had failed", 2, False),
+        ([f"result of futures[{i}]" for i in range(4)], 3, "when 4 futures succeeded at the same moment, in 4 threads",
+         0, True),
+        ([ValueError(f"futures[{i}] failed") for i in range(4)], 3,
+         "when 4 futures failed at the same moment, in 4 threads", 0, True))
     with futures_log() as log:
-        for step in [functools.partial(_scenario, *scenario) for scenario in _scenarios()] + [_cancel_probe]:
-            problems = step(fn, name, timeout, log)
+        for sc in (*scenarios, None):  # None: the caller cancels the Future
+            problems = _scenario(*sc, fn, name, timeout, log) if sc else _cancel_probe(fn, name, timeout, log)
             if problems:
                 fail(problems, _HINT)
-    return CheckPassed(
-        f"Correct: {name} returns a Future at once; its callbacks give it the first success (even after a "
-        "failure), or all the errors once every future has failed, and complete it exactly once."
-    )
+    return CheckPassed(f"Correct: {name} returns a Future at once; its callbacks give it the first success (even after "
+                       "a failure), or all the errors once every future has failed, and complete it exactly once.")

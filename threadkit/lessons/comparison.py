@@ -1,8 +1,5 @@
 """Lesson helpers for notebook 05 (comparison): count lines, tabulate, quiz, check the exercise.
-
-The five techniques are written in the notebook, and the quiz's questions in
-``notebooks/comparison_quiz.py``; :func:`fail_unpicklably` is here for a child process to import.
-"""
+The techniques are written in the notebook, the quiz's questions in ``notebooks/comparison_quiz.py``."""
 
 import ast
 import contextlib
@@ -29,15 +26,13 @@ __all__ = ["count_code_lines", "table", "quiz", "check_fetch_with_deadline", "Un
 
 
 # --------------------------------------------------------------- lines of code
-_CODE_OBJECT = instance_of((types.FunctionType, types.MethodType, type), "a function, method or class")
-_A_DICT = instance_of(dict, "a dict")
+_NOT_CODE = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
 
 
 def count_code_lines(*objects):
-    """Count the lines of code of functions, methods and classes (with a method), as a reader would.
-
-    Blank lines, comment-only lines and docstrings are not counted; a statement split over
-    three lines counts 3. Returns the total over all ``objects`` (an int).
+    """Count the lines of code of functions, methods and classes (with a method), as a reader would:
+    not blank lines, comment-only lines or docstrings; a statement split over three lines counts 3.
+    Returns the total over all ``objects`` (an int).
 
     Raises:
         TypeError: no object was given, or one is not a function, method or class.
@@ -45,40 +40,31 @@ def count_code_lines(*objects):
     """
     if not objects:
         raise TypeError("count_code_lines() needs at least one function or class, got none")
-    return sum(_code_lines_of(f"objects[{i}]", obj) for i, obj in enumerate(objects))
-
-
-def _code_lines_of(name, obj):
-    valid(name, obj, _CODE_OBJECT)
-    source = _class_source(obj) if inspect.isclass(obj) else _function_source(obj)
-    if source is None:
-        raise ValueError(f"{name}: the source of {obj.__qualname__} cannot be found")
-    source = textwrap.dedent(source)
-    docstring_lines = set()
-    for node in ast.walk(ast.parse(source)):
-        kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)
-        if isinstance(node, kinds) and ast.get_docstring(node, clean=False) is not None:
-            docstring_lines.update(range(node.body[0].lineno, node.body[0].end_lineno + 1))
-    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-            tokenize.ENCODING, tokenize.ENDMARKER}
-    code_lines = set()
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type not in skip:
-            code_lines.update(range(token.start[0], token.end[0] + 1))
-    return len(code_lines - docstring_lines)
+    total = 0
+    for i, obj in enumerate(objects):
+        valid(f"objects[{i}]", obj, instance_of((types.FunctionType, types.MethodType, type),
+                                                "a function, method or class"))
+        source = _class_source(obj) if inspect.isclass(obj) else _function_source(obj)
+        if source is None:
+            raise ValueError(f"objects[{i}]: the source of {obj.__qualname__} cannot be found")
+        source, docstring_lines, code_lines = textwrap.dedent(source), set(), set()
+        for node in ast.walk(ast.parse(source)):
+            kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)
+            if isinstance(node, kinds) and ast.get_docstring(node, clean=False) is not None:
+                docstring_lines.update(range(node.body[0].lineno, node.body[0].end_lineno + 1))
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type not in _NOT_CODE:
+                code_lines.update(range(token.start[0], token.end[0] + 1))
+        total += len(code_lines - docstring_lines)
+    return total
 
 
 def _function_source(fn):
     """``fn``'s source, or None: exec()'d code ("<string>") may be given another one's lines."""
     try:
         source = textwrap.dedent(inspect.getsource(fn))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    if fn.__name__ == "<lambda>":  # its source is the whole statement it is part of
-        return source if "lambda" in source else None
-    try:
         body = ast.parse(source).body
-    except SyntaxError:
+    except (OSError, TypeError, SyntaxError):
         return None
     found = bool(body) and isinstance(body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) and body[0].name == fn.__name__
     return source if found else None
@@ -90,12 +76,11 @@ def _class_source(cls):
         fn = getattr(member, "__func__", getattr(member, "fget", member))
         if not inspect.isfunction(fn):
             continue
-        lines = linecache.getlines(fn.__code__.co_filename)
+        lines, line = linecache.getlines(fn.__code__.co_filename), fn.__code__.co_firstlineno
         try:
             tree = ast.parse("".join(lines))
         except SyntaxError:
             continue
-        line = fn.__code__.co_firstlineno
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and node.name == cls.__name__ and node.lineno <= line <= node.end_lineno:
                 start = min([node.lineno] + [d.lineno for d in node.decorator_list])
@@ -113,37 +98,30 @@ class UnpicklableError(Exception):
 
 
 def fail_unpicklably(value):
-    """Raise :class:`UnpicklableError` naming ``value``; in a module so a child process can import it.
-
-    Raises:
-        UnpicklableError: always.
-    """
+    """Raise :class:`UnpicklableError` naming ``value`` (always); here so that a child process can import it."""
     raise UnpicklableError(f"task {value!r} failed")
 
 
 # ----------------------------------------------------------------------- table
-@accepts(rows=instance_of((list, tuple), "a list of dicts"), title=A_STR, digits=an_int(0, 6))
-def table(rows, *, title="", digits=1):
-    """Lay dict rows out as an HTML table whose columns are the first row's keys (formatting only).
-
-    Floats show ``digits`` decimals (0 to 6), ``True``/``False`` show as yes/no, ``None`` as ``-``;
-    ``title`` is the caption. Returns an ``IPython.display.HTML``.
+@accepts(rows=instance_of((list, tuple), "a list of dicts"), title=A_STR)
+def table(rows, *, title=""):
+    """Lay dict rows out as an HTML table whose columns are the first row's keys, titled ``title``.
+    Floats show one decimal, ``True``/``False`` show as yes/no, ``None`` as ``-``. Returns an ``IPython.display.HTML``.
 
     Raises:
-        TypeError: ``rows`` is not a list of dicts, ``title`` not a str, ``digits`` not an int.
-        ValueError: ``rows`` is empty, a row lacks a column, or ``digits`` is out of range.
+        TypeError: ``rows`` is not a list of dicts, or ``title`` not a str.
+        ValueError: ``rows`` is empty, or a row lacks a column.
     """
     from IPython.display import HTML
-
     if not rows:
         raise ValueError("rows must hold at least one dict, got an empty list")
-    columns = list(valid("rows[0]", rows[0], _A_DICT))
-    body = []
+    a_dict = instance_of(dict, "a dict")
+    columns, body = list(valid("rows[0]", rows[0], a_dict)), []
     for i, row in enumerate(rows):
-        missing = [c for c in columns if c not in valid(f"rows[{i}]", row, _A_DICT)]
+        missing = [c for c in columns if c not in valid(f"rows[{i}]", row, a_dict)]
         if missing:
             raise ValueError(f"rows[{i}] lacks the column(s) {missing!r}; it has {list(row)!r}")
-        body.append(_html_row("td", [_cell_text(row[c], digits) for c in columns]))
+        body.append(_html_row("td", [_cell_text(row[c]) for c in columns]))
     caption = f"<caption style='text-align:left'><b>{html.escape(title)}</b></caption>" if title else ""
     return HTML(f"<table>{caption}<thead>{_html_row('th', map(str, columns))}</thead>"
                 f"<tbody>{''.join(body)}</tbody></table>")
@@ -153,20 +131,18 @@ def _html_row(tag, texts):
     return "<tr>" + "".join(f"<{tag} style='text-align:left'>{html.escape(t)}</{tag}>" for t in texts) + "</tr>"
 
 
-def _cell_text(value, digits):
+def _cell_text(value):
     if value is None or isinstance(value, bool):
         return {None: "-", True: "yes", False: "no"}[value]
     real = isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
-    return f"{float(value):.{digits}f}" if real else str(value)
+    return f"{float(value):.1f}" if real else str(value)
 
 
 # ------------------------------------------------------------------------ quiz
 class QuizQuestion(NamedTuple):
     """A question about ``snippet`` (a function, shown as code); the right option is ``options[answer]``.
-
-    ``Quiz.verify`` calls the snippet (or ``proof``): it must return ``outcome`` (None: not
-    checked) and print or log ``printed`` ("": nothing); a ``needs_gil`` answer holds only with the GIL.
-    """
+    ``Quiz.verify`` calls the snippet (or ``proof``): it must return ``outcome`` (None: not checked) and
+    print or log ``printed`` ("": nothing); a ``needs_gil`` answer holds only with the GIL."""
 
     snippet: Any
     prompt: str
@@ -178,9 +154,6 @@ class QuizQuestion(NamedTuple):
     needs_gil: bool = False
     proof: Any = None
 
-
-_A_QUESTION = instance_of(QuizQuestion, "a QuizQuestion")
-_A_FUNCTION = instance_of(types.FunctionType, "a function")
 
 
 def _give_feedback(card, _button=None):
@@ -200,7 +173,6 @@ class Quiz:
 
     def __init__(self, questions):
         import ipywidgets as widgets
-
         self.cards = []
         for number, q in enumerate(questions, 1):
             code = textwrap.dedent(inspect.getsource(q.snippet)).rstrip()
@@ -229,11 +201,10 @@ class Quiz:
                 problems.append(f"{said} raised {describe_error(exc)}")
                 continue
             printed = stderr.getvalue() + log.text
-            if q.needs_gil and not python_build().gil_enabled:
-                if returned == q.outcome:
-                    problems.append(f"{said} returned {returned!r} without the GIL too")
-            elif returned != q.outcome:
-                problems.append(f"{said} returned {returned!r}, the answer says {q.outcome!r}")
+            gil = not q.needs_gil or python_build().gil_enabled  # else the answer must *not* hold
+            if (returned == q.outcome) != gil:
+                said_too = f", the answer says {q.outcome!r}" if gil else " without the GIL too"
+                problems.append(f"{said} returned {returned!r}{said_too}")
             if q.printed and q.printed not in printed:
                 problems.append(f"{said} did not print or log {q.printed!r}: {printed[:200]!r}")
             elif not q.printed and printed:
@@ -260,40 +231,32 @@ def quiz(questions):
     """
     if not questions:
         raise ValueError("questions must hold at least one QuizQuestion, got none")
+    a_question, a_function = instance_of(QuizQuestion, "a QuizQuestion"), instance_of(types.FunctionType, "a function")
     for i, q in enumerate(questions):
-        valid(f"questions[{i}].snippet", valid(f"questions[{i}]", q, _A_QUESTION).snippet, _A_FUNCTION)
+        valid(f"questions[{i}].snippet", valid(f"questions[{i}]", q, a_question).snippet, a_function)
     return Quiz(questions)
 
 
 # -------------------------------------------------------------------- exercise
 #: The exercise's deadline, how much later the function may return (s), and its max_workers.
-DEADLINE_S = 0.3
-DEADLINE_MARGIN_S = 0.3
-DEADLINE_WORKERS = 2
+DEADLINE_S, DEADLINE_MARGIN_S, DEADLINE_WORKERS = 0.3, 0.3, 2
 #: Seconds before the function counts as hanging, and its threads' grace once the slow fetches end.
-HANG_S = 10.0
-THREADS_GRACE_S = 1.0
+HANG_S, THREADS_GRACE_S = 10.0, 1.0
 #: With 2 workers taking the urls in this order, both are held by the two slow pages within
 #: ~30 ms, so the last two urls are still queued at the deadline, on any machine.
-_URLS = tuple(f"https://example.test/{page}" for page in
-              ("home", "search", "ads", "news", "video", "weather", "sport"))
+_URLS = tuple(f"https://example.test/{page}" for page in ("home", "search", "ads", "news", "video", "weather", "sport"))
 _SLOW = (_URLS[1], _URLS[4])          # end when the check lets them, or once the function is late
 _FAILS = _URLS[2]                     # raises ConnectionError
 _IN_TIME = (_URLS[0], _URLS[3])       # fast: done by the deadline
 _QUEUED = (_URLS[5], _URLS[6])        # fast, but no worker is free before the deadline
-_FAST_S = 0.01
 _CALL = f"fetch_with_deadline(urls, fetch, {DEADLINE_S:g}, {DEADLINE_WORKERS})"
-_DEADLINE_HINT = (
-    "submit every url to a ThreadPoolExecutor(max_workers=max_workers), wait once for all of them with "
-    "concurrent.futures.wait(futures, timeout=deadline_s), then shut the pool down with "
-    "shutdown(wait=False, cancel_futures=True); sort the done futures into results or errors, every other "
-    "url is pending."
-)
-_LATE_HINT = (
-    "leaving a `with ThreadPoolExecutor(...)` block waits for every running fetch, and a timeout on each "
-    "result() starts the clock again: wait once for all the futures with "
-    "concurrent.futures.wait(futures, timeout=deadline_s), then call pool.shutdown(wait=False, cancel_futures=True)."
-)
+_DEADLINE_HINT = ("submit every url to a ThreadPoolExecutor(max_workers=max_workers), wait once for all of them with "
+                  "concurrent.futures.wait(futures, timeout=deadline_s), then shut the pool down with "
+                  "shutdown(wait=False, cancel_futures=True); sort the done futures into results or errors, every "
+                  "other url is pending.")
+_LATE_HINT = ("leaving a `with ThreadPoolExecutor(...)` block waits for every running fetch, and a timeout on each "
+              "result() starts the clock again: wait once for all the futures with concurrent.futures.wait(futures, "
+              "timeout=deadline_s), then call pool.shutdown(wait=False, cancel_futures=True).")
 _RAISED = {
     ConnectionError: ("it raised ConnectionError: a failed fetch belongs in errors, it must not stop the others.",
                       "take each done future's exception with try/except around result() (or future.exception()) "
@@ -309,8 +272,7 @@ class _DeadlineService:
     """The check's fake ``fetch``: records which fetches started and the most running at once."""
 
     def __init__(self, late_at):
-        self.error, self.started, self.running, self.most_running = None, [], 0, 0
-        self._late_at = late_at
+        self.error, self.started, self.running, self.most_running, self._late_at = None, [], 0, 0, late_at
         self._lock, self.released = threading.Lock(), threading.Event()
 
     def fetch(self, url):
@@ -321,10 +283,7 @@ class _DeadlineService:
             self.running += 1
             self.most_running = max(self.most_running, self.running)
         try:
-            if url in _SLOW:
-                self.released.wait(max(0.0, self._late_at - time.monotonic()))
-            else:
-                time.sleep(_FAST_S)
+            self.released.wait(max(0.0, self._late_at - time.monotonic()) if url in _SLOW else 0.01)  # fast: 10 ms
             if url == _FAILS:
                 self.error = ConnectionError(f"{url}: connection reset")
                 raise self.error
@@ -339,18 +298,16 @@ class _DeadlineService:
 def check_fetch_with_deadline(fn):
     """Check the exercise ``fetch_with_deadline(urls, fetch, deadline_s, max_workers)``.
 
-    Seven urls, ``deadline_s=0.3``, ``max_workers=2``: two fetches are slow (they end once ``fn``
-    returned or overran), one fails, two are still queued at the deadline. ``fn`` passes when it
-    returns ``(results, errors, pending)`` in time, ran 2 fetches at once, cancelled the queued
-    ones and left no thread running.
+    Seven urls, ``deadline_s=0.3``, ``max_workers=2``: two fetches are slow (they end once ``fn`` returned or
+    overran), one fails, two are still queued at the deadline. ``fn`` passes when it returns ``(results, errors,
+    pending)`` in time, ran 2 fetches at once, cancelled the queued ones and left no thread running.
 
     Raises:
         ExerciseError: what is wrong, in plain words, with a hint.
         TypeError: ``fn`` is not callable.
     """
-    t0 = time.monotonic()
+    t0, before = time.monotonic(), threading.enumerate()
     service = _DeadlineService(late_at=t0 + DEADLINE_S + DEADLINE_MARGIN_S)
-    before = threading.enumerate()
     try:
         returned = call_with_timeout(fn, list(_URLS), service.fetch, DEADLINE_S, DEADLINE_WORKERS,
                                      timeout=HANG_S, what=_CALL, raised=_RAISED)

@@ -1,7 +1,4 @@
-"""Lesson helpers for notebook 03 (queues): the :data:`STOP` sentinel and :func:`check_pipeline`.
-
-The queue code itself is the lesson: it stays in the notebook.
-"""
+"""Lesson helpers for notebook 03 (queues): the :data:`STOP` sentinel and :func:`check_pipeline`."""
 
 import queue
 import threading
@@ -15,17 +12,7 @@ __all__ = ["STOP", "check_pipeline"]
 
 
 class _Stop:
-    """Type of :data:`STOP`: one object, shown as ``STOP``; copies and pickles give it back."""
-
-    __slots__ = ()
-
-    def __new__(cls):
-        return globals().get("STOP") or super().__new__(cls)
-
-    def __repr__(self):
-        return "STOP"
-
-    def __reduce__(self):
+    def __repr__(self):  # in messages that show an item
         return "STOP"
 
 
@@ -56,11 +43,6 @@ _RAISED = {
 }
 
 
-def _delay_s(index):
-    """Processing time of item ``index``: 5-15 ms, in a scrambled order."""
-    return (5 + (index * 7) % 11) / 1000
-
-
 class _Process:
     """The ``process(item)`` the check hands to ``run_stage``; records how it is used."""
 
@@ -80,7 +62,7 @@ class _Process:
             self.calls[index] += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        time.sleep(_delay_s(index))
+        time.sleep((5 + (index * 7) % 11) / 1000)  # 5-15 ms, in a scrambled order
         with self._lock:
             self.in_flight -= 1
         if index in CHECK_FAILING:
