@@ -167,3 +167,14 @@ def test_a_wrong_typed_argument_is_refused_by_name(name, obj):
         assert not positional_only or list(params).index(argument) == 0, "only a first one is tried"
         with pytest.raises((TypeError, ValueError), match=f"^{argument} must be "):
             obj(object()) if positional_only else obj(**{argument: object()})
+
+
+#: The size issue 17 set for the whole package (`wc -l threadkit/*.py threadkit/*/*.py`).
+MAX_PACKAGE_LINES = 4500
+
+
+def test_the_package_stays_small():
+    files = [*PACKAGE.glob("*.py"), *PACKAGE.glob("*/*.py")]
+    assert not list(PACKAGE.glob("*/*/*.py")), "no deeper folders: they would escape the count"
+    lines = sum(len(path.read_text().splitlines()) for path in files)
+    assert lines <= MAX_PACKAGE_LINES, f"threadkit has {lines} lines (at most {MAX_PACKAGE_LINES})"
