@@ -48,7 +48,8 @@ class LostUpdate(NamedTuple):
 
 
 class Shared:
-    """A shared value: plain ``.value`` reads and writes, each recorded inside a recording.
+    """A shared value: plain ``.value`` reads and writes, each recorded inside a recording; ``.recording``
+    is the recording of the latest ones (None before any).
 
     Args:
         name: the value's name, for pictures and messages.
@@ -57,14 +58,12 @@ class Shared:
     Raises:
         TypeError: ``name`` is not a str.
     """
-    __slots__ = ("name", "_value", "_guard", "_log", "_rec")
+    __slots__ = ("name", "recording", "_value", "_guard", "_log")
 
     @accepts(name=A_STR)
     def __init__(self, name, initial=0):
-        self.name = name
-        self._value = initial
-        self._guard = threading.Lock()
-        self._log, self._rec = [], None  # _log is flat: kind, value, perf_counter_ns(), thread, kind, ...
+        self.name, self._value, self._guard = name, initial, threading.Lock()
+        self._log, self.recording = [], None  # _log is flat: kind, value, perf_counter_ns(), thread, kind, ...
 
     @property
     def value(self):
@@ -83,8 +82,8 @@ class Shared:
                 self._value = self._logged(rec, WRITE, new)
 
     def _logged(self, rec, kind, value):
-        if rec is not self._rec:  # a new recording: a new log
-            self._rec, self._log = rec, []
+        if rec is not self.recording:  # a new recording: a new log
+            self.recording, self._log = rec, []
         self._log.extend((kind, value, perf_counter_ns(), current_thread()))
         return value
 
@@ -92,15 +91,9 @@ class Shared:
     def accesses(self):
         """The reads and writes of the latest recording, as :class:`Access`, in order."""
         with self._guard:
-            flat, rec = list(self._log), self._rec
-        start = rec.start_ns if rec is not None else 0
-        return [Access(seq, thread.name, kind, value, (t - start) / _NS_PER_MS)
+            flat, rec = list(self._log), self.recording
+        return [Access(seq, thread.name, kind, value, (t - rec.start_ns) / _NS_PER_MS)
                 for seq, (kind, value, t, thread) in enumerate(zip(*[iter(flat)] * 4))]
-
-    @property
-    def recording(self):
-        """The recording the accesses belong to (None before any recorded access)."""
-        return self._rec
 
     def __repr__(self):
         return f"<Shared {self.name!r} = {self._value!r}, {len(self._log) // 4} accesses recorded>"
@@ -140,8 +133,7 @@ def _lost(log):
 
 
 def _log_of(shared):
-    log = shared.accesses
-    if not log:
+    if not (log := shared.accesses):
         raise ValueError("shared must be used inside `with tk.recording():` (outside one it records "
                          f"nothing), but {shared.name!r} recorded no read or write")
     return log
