@@ -1,8 +1,6 @@
-"""A shared value whose reads and writes are recorded, and the lost updates they show.
-
-Inside a recording each read and write of ``Shared.value`` is logged on its own, so
-``total.value += price(item)`` races as a plain variable would. :func:`lost_updates` finds the
-writes no later value was built on; :func:`draw_race` draws them.
+"""A shared value whose reads and writes are recorded one by one, so ``total.value += price(item)`` races
+as a plain variable would; :func:`lost_updates` finds the writes no later value was built on and
+:func:`draw_race` draws them.
 """
 
 import threading
@@ -54,9 +52,6 @@ class Shared:
     Args:
         name: the value's name, for pictures and messages.
         initial: the starting value.
-
-    Raises:
-        TypeError: ``name`` is not a str.
     """
     __slots__ = ("name", "recording", "_value", "_guard", "_log")
 
@@ -139,10 +134,7 @@ def _log_of(shared):
     return log
 
 
-_SHARED = instance_of(Shared, "a threadkit Shared")
-
-
-@accepts(shared=_SHARED)
+@accepts(shared=instance_of(Shared, "a threadkit Shared"))
 def lost_updates(shared):
     """Find every lost update of a recorded run: each write the final value is not built on.
 
@@ -153,7 +145,6 @@ def lost_updates(shared):
         list[LostUpdate]: in the order the lost writes happened.
 
     Raises:
-        TypeError: ``shared`` is not a Shared.
         ValueError: it recorded nothing.
     """
     return _lost(_log_of(shared))
@@ -180,7 +171,7 @@ _TITLE_FONT, _TEXT_FONT = 10, 7.5
 _CHAR_POINTS, _LABEL_SPACE_PT = _TEXT_FONT * 0.6, 8  # rough width of a label's character; room between two
 
 
-@accepts(shared=_SHARED, zoom=an_int(0))
+@accepts(shared=instance_of(Shared, "a threadkit Shared"), zoom=an_int(0))
 def draw_race(shared, *, zoom=0):
     """Draw a recorded race: the whole run, lost updates over time, and one lost update up close.
 
@@ -192,7 +183,6 @@ def draw_race(shared, *, zoom=0):
         matplotlib.figure.Figure: 3 Axes, always 10 x 7 inches.
 
     Raises:
-        TypeError: ``shared`` is not a Shared, or ``zoom`` is not an int.
         ValueError: the Shared recorded nothing, or ``zoom`` is not below the number of lost updates.
     """
     log = _log_of(shared)  # first: without a log there is no recording either
@@ -285,8 +275,7 @@ def _draw_zoom(ax, windows, waits, lanes, zoomed, by):
         if rects[label]:
             ax.add_collection(_poly_collection(rects[label], facecolors=face, edgecolors=edge, hatch=hatch,
                                                linewidths=0.6, gid=label, label=text, zorder=1 + (hatch is None)))
-    # Above each window what it read (at its start) and wrote (at its end); on a short window
-    # both together ("3\u21926") in its middle, or nothing if even that does not fit.
+    # Above each window what it read and wrote, on a short one both ("3\u21926"), or nothing if that does not fit.
     arrow_from_above = by is not None and lanes[by.write.thread] > lanes[zoomed.write.thread]
     for w in shown:
         y = lanes[w.write.thread] + _BAR_OFFSET - _BAR_HEIGHT / 2 - _LABEL_GAP

@@ -175,9 +175,6 @@ def draw_schedule(schedule, upto=None):
 
     Returns:
         matplotlib.figure.Figure: of fixed size ``SCHEDULE_FIGSIZE``.
-
-    Raises:
-        TypeError, ValueError: ``schedule`` is not a Schedule, or ``upto`` not an int in range.
     """
     from matplotlib.patches import FancyBboxPatch
     n = len(schedule.steps)
@@ -273,9 +270,6 @@ def step_through(schedules, number=1, upto=None):
 
     Returns:
         Stepper: shown as the widget when it is the last expression of a cell.
-
-    Raises:
-        TypeError, ValueError: ``schedules`` is not an Interleavings, ``number`` or ``upto`` out of range.
     """
     number = valid("number", number, an_int(1, len(schedules)))
     return Stepper(schedules, number, None if upto is None else valid("upto", upto, an_int(0, len(schedules[0].steps))))
@@ -295,7 +289,6 @@ def replay(programs, order, *, timeout=1.0):
         dict: thread name -> that thread's ``mine`` after the last step.
 
     Raises:
-        TypeError, ValueError: bad ``programs``, ``order`` or ``timeout``.
         TimeoutError: a step did not get its turn or finish in time.
     """
     for name, steps in programs.items():
@@ -361,9 +354,6 @@ def draw_lost_updates(losses, *, switch_iterations=None, title=None):
 
     Returns:
         matplotlib.figure.Figure: of fixed size ``LOSSES_FIGSIZE``.
-
-    Raises:
-        TypeError, ValueError: an argument is not as above.
     """
     ax, xs = new_figure(LOSSES_FIGSIZE).add_subplot(), sorted(losses)
     for n in xs:
@@ -397,9 +387,6 @@ def counter_verdict(lost, total, build=None):
 
     Returns:
         BuildVerdict: expected versus measured; ``as_expected`` says whether they agree.
-
-    Raises:
-        TypeError, ValueError: an argument is not as above.
     """
     lost, build = valid("lost", lost, an_int(0, total)), build or python_build()
     parallel = build.threads_run_python_in_parallel
@@ -440,7 +427,6 @@ def check_account(account_class):
 
     Raises:
         ExerciseError: what is wrong (lost deposits, overdrafts, wrong results, a hang), with a hint.
-        TypeError: ``account_class`` is not a class.
     """
     for cls in account_class.__mro__:
         attr = cls.__dict__.get("_balance")
