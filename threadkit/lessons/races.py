@@ -339,8 +339,8 @@ def _parse_losses(name, losses):
         valid(f"each iteration count in {name}", n, an_int(1))
         if not isinstance(runs, (list, tuple)) or not runs:
             raise TypeError(f"{name}[{n!r}] must be a non-empty list of fractions, got {describe(runs)}")
-    fraction = a_number(0, 1)
-    return {n: [valid(f"each fraction in {name}[{n!r}]", f, fraction) for f in runs] for n, runs in losses.items()}
+    return {n: [valid(f"each fraction in {name}[{n!r}]", f, a_number(0, 1)) for f in runs]
+            for n, runs in losses.items()}
 
 
 @accepts(losses=make_spec(_LOSSES, _parse_losses), switch_iterations=optional(a_number(1e-9)), title=optional(A_STR))
@@ -356,9 +356,8 @@ def draw_lost_updates(losses, *, switch_iterations=None, title=None):
         matplotlib.figure.Figure: of fixed size ``LOSSES_FIGSIZE``.
     """
     ax, xs = new_figure(LOSSES_FIGSIZE).add_subplot(), sorted(losses)
-    for n in xs:
-        ax.scatter([n] * len(losses[n]), [100 * f for f in losses[n]], s=28, color=_RUN_COLOR,
-                   alpha=0.8, zorder=3, label="one run" if n == xs[0] else None)
+    ax.scatter([n for n in xs for _ in losses[n]], [100 * f for n in xs for f in losses[n]], s=28, color=_RUN_COLOR,
+               alpha=0.8, zorder=3, label="one run")
     ax.plot(xs, [100 * sum(losses[n]) / len(losses[n]) for n in xs], color=_MEAN_COLOR, linewidth=1.5,
             zorder=2, label="mean of the runs")
     if switch_iterations is not None:
