@@ -500,6 +500,9 @@ def _phase_single_thread(probe):
             call = f"{method}({amount}) with a balance of {account.balance!r}"
             if (result := getattr(account, method)(amount)) is not returns and returns is not None:
                 return problems.append(f"{call} returned {result!r}, expected {returns}.")
+        if account.balance != 0:
+            problems.append(f"after {', '.join(f'{m}({a})' for m, a, _ in SINGLE_THREAD_STEPS)} on Account(100), "
+                            f"the balance is {account.balance!r}, expected 0.")
     return _in_threads([steps], SINGLE_THREAD_TIMEOUT, "a single thread") or problems
 
 
