@@ -1,6 +1,7 @@
-"""A shared value whose reads and writes are recorded one by one, so ``total.value += price(item)`` races
-as a plain variable would; :func:`lost_updates` finds the writes no later value was built on and
-:func:`draw_race` draws them.
+"""A shared value whose reads and writes are recorded, and the lost updates they show.
+
+Each read and write of ``Shared.value`` is recorded on its own, so ``total.value += price(item)`` races
+as a plain variable would; :func:`lost_updates` finds the writes no later value was built on.
 """
 
 import threading
@@ -46,8 +47,9 @@ class LostUpdate(NamedTuple):
 
 
 class Shared:
-    """A shared value: plain ``.value`` reads and writes, each recorded inside a recording; ``.recording``
-    is the recording of the latest ones (None before any).
+    """A shared value: plain ``.value`` reads and writes, each recorded inside a recording.
+
+    ``.recording`` is the recording of the latest ones (None before any).
 
     Args:
         name: the value's name, for pictures and messages.

@@ -1,6 +1,7 @@
-"""Lesson helpers of notebook 02 (shared state and locks): the scheduler game (:func:`interleavings`,
-:func:`draw_schedule`, :func:`step_through`, :func:`replay`), the switch-interval cliff, the
-``counter += 1`` verdict and the grader of the exercise's ``Account``.
+"""Lesson helpers of notebook 02 (shared state and locks).
+
+The scheduler game (:func:`interleavings`, :func:`draw_schedule`, :func:`step_through`, :func:`replay`),
+the switch-interval cliff, the ``counter += 1`` verdict and the grader of the exercise's ``Account``.
 """
 
 import math
@@ -38,8 +39,11 @@ class State(NamedTuple):
 
 
 class Schedule(NamedTuple):
-    """One order of ``(thread, step)`` pairs, the :class:`State` after each step, and for each step
-    the thread whose update it erased (or None)."""
+    """One order of the threads' steps (an item of :func:`interleavings`) and what it leads to.
+
+    ``steps``: ``(thread, step)`` pairs; ``states``: the :class:`State` after each; ``overwrites``:
+    for each step the thread whose update it erased (or None).
+    """
     number: int
     total: int
     steps: tuple
@@ -102,8 +106,9 @@ def _parse_programs(name, programs):
 
 @accepts(programs=make_spec(_PROGRAMS, _parse_programs), start=an_int())
 def interleavings(programs, start=0):
-    """List every order in which the threads of ``programs`` can run their steps (each its own ``tmp``,
-    all sharing ``x`` and one lock).
+    """List every order in which the threads of ``programs`` can run their steps.
+
+    Each thread has its own ``tmp``; all share ``x`` and one lock.
 
     Args:
         programs: dict of thread name -> list of :data:`STEPS`, e.g. ``{"A": ["read", "add", "write"], ...}``.
