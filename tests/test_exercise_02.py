@@ -213,6 +213,12 @@ class ReturnsNone(SOLUTION):
                 self._balance -= amount
 
 
+class NoDebit(SOLUTION):
+    def withdraw(self, amount):
+        with self._lock:
+            return self._balance >= amount
+
+
 class OtherAttribute:
     def __init__(self, balance=0):
         self.money = balance
@@ -236,6 +242,7 @@ class RaisesInDeposit(SOLUTION):
     [
         (NoRefusal, "withdraw(200) with a balance of 150 returned True"),
         (ReturnsNone, "returned None, expected False"),
+        (NoDebit, "withdraw(150) on Account(100), the balance is 150, expected 0."),
         (OtherAttribute, "did not set self._balance"),
         (OwnProperty, "defines _balance itself"),
         (RaisesInDeposit, "Account used by a single thread raised NotImplementedError: it is not written yet."),

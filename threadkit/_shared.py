@@ -1,10 +1,7 @@
 """A shared value whose reads and writes are recorded, and the lost updates they show.
 
-Inside ``with tk.recording():`` each read and each write of ``Shared.value`` is logged, only that
-one step atomic with its log entry: a thread's read and its later write stay apart, so
-``total.value += price(item)`` races exactly as a plain variable would (outside a recording
-``value`` is a plain attribute). :func:`lost_updates` finds, from the recorded values alone, each
-write no later value was built on and the write that overwrote it; :func:`draw_race` draws them.
+Each read and write of ``Shared.value`` is recorded on its own, so ``total.value += price(item)`` races
+as a plain variable would; :func:`lost_updates` finds the writes no later value was built on.
 """
 
 import threading
@@ -27,7 +24,6 @@ _NAN = float("nan")
 
 class Access(NamedTuple):
     """One recorded read or write; ``seq`` orders all accesses of one value."""
-
     seq: int
     thread: str  # the thread's name
     kind: str  # READ or WRITE
@@ -36,12 +32,7 @@ class Access(NamedTuple):
 
 
 class LostUpdate(NamedTuple):
-    """A lost ``write`` and the write ``by`` that overwrote it, each with the read it was computed from.
-
-    ``by`` stored a value computed from something read before ``write`` happened; a read is None
-    for a write made without reading first.
-    """
-
+    """A lost ``write``, the write ``by`` that overwrote it, and the read (or None) each was built on."""
     read: Optional[Access]
     write: Access
     by_read: Optional[Access]
@@ -51,53 +42,45 @@ class LostUpdate(NamedTuple):
     def missing(self):
         """What the lost write added, ``write.value - read.value`` (ValueError if it read nothing)."""
         if self.read is None:
-            raise ValueError(f"write #{self.write.seq} of {self.write.thread!r} read nothing first: "
-                             "nothing to subtract")
+            raise ValueError(f"write #{self.write.seq} of {self.write.thread!r} read nothing first")
         return self.write.value - self.read.value
 
 
 class Shared:
     """A shared value: plain ``.value`` reads and writes, each recorded inside a recording.
 
+    ``.recording`` is the recording of the latest ones (None before any).
+
     Args:
         name: the value's name, for pictures and messages.
         initial: the starting value.
-
-    Raises:
-        TypeError: ``name`` is not a str.
     """
-
-    __slots__ = ("name", "_value", "_guard", "_log", "_rec")
+    __slots__ = ("name", "recording", "_value", "_guard", "_log")
 
     @accepts(name=A_STR)
     def __init__(self, name, initial=0):
-        self.name = name
-        self._value = initial
-        self._guard = threading.Lock()
-        self._log = []  # flat, no tuple per access: kind, value, perf_counter_ns(), thread, kind, ...
-        self._rec = None
+        self.name, self._value, self._guard = name, initial, threading.Lock()
+        self._log, self.recording = [], None  # _log is flat: kind, value, perf_counter_ns(), thread, kind, ...
 
     @property
     def value(self):
         """The shared value; reads and writes are recorded while a recording is active."""
-        rec = current_recording()
-        if rec is None:
+        if (rec := current_recording()) is None:
             return self._value
         with self._guard:
             return self._logged(rec, READ, self._value)
 
     @value.setter
     def value(self, new):
-        rec = current_recording()
-        if rec is None:
+        if (rec := current_recording()) is None:
             self._value = new
         else:
             with self._guard:
                 self._value = self._logged(rec, WRITE, new)
 
     def _logged(self, rec, kind, value):
-        if rec is not self._rec:  # a new recording: a new log
-            self._rec, self._log = rec, []
+        if rec is not self.recording:  # a new recording: a new log
+            self.recording, self._log = rec, []
         self._log.extend((kind, value, perf_counter_ns(), current_thread()))
         return value
 
@@ -105,15 +88,9 @@ class Shared:
     def accesses(self):
         """The reads and writes of the latest recording, as :class:`Access`, in order."""
         with self._guard:
-            flat, rec = list(self._log), self._rec
-        start = rec.start_ns if rec is not None else 0
-        return [Access(seq, thread.name, kind, value, (t - start) / _NS_PER_MS)
+            flat, rec = list(self._log), self.recording
+        return [Access(seq, thread.name, kind, value, (t - rec.start_ns) / _NS_PER_MS)
                 for seq, (kind, value, t, thread) in enumerate(zip(*[iter(flat)] * 4))]
-
-    @property
-    def recording(self):
-        """The recording the accesses belong to (None before any recorded access)."""
-        return self._rec
 
     def __repr__(self):
         return f"<Shared {self.name!r} = {self._value!r}, {len(self._log) // 4} accesses recorded>"
@@ -124,6 +101,7 @@ class _Window(NamedTuple):
     source: int  # seq of the write whose value ``read`` saw: -1 the initial value, -2 no read
     write: Access
     by: int  # a lost write: index of the window that overwrote it; else -1
+    start = property(lambda self: (self.read or self.write).t_ms)
 
 
 def _windows(log):
@@ -152,23 +130,15 @@ def _lost(log):
 
 
 def _log_of(shared):
-    log = shared.accesses
-    if not log:
+    if not (log := shared.accesses):
         raise ValueError("shared must be used inside `with tk.recording():` (outside one it records "
                          f"nothing), but {shared.name!r} recorded no read or write")
     return log
 
 
-_SHARED = instance_of(Shared, "a threadkit Shared")
-
-
-@accepts(shared=_SHARED)
+@accepts(shared=instance_of(Shared, "a threadkit Shared"))
 def lost_updates(shared):
-    """Find every lost update of a recorded run, from the recorded values alone.
-
-    Each write builds on the write its thread's last read saw; the chain back from the final
-    write is kept, every other write was lost, overwritten by the first later write computed from
-    something older. For ``+=`` updates the lost ones' ``missing`` add up to expected minus final.
+    """Find every lost update of a recorded run: each write the final value is not built on.
 
     Args:
         shared: a Shared used inside a recording.
@@ -177,7 +147,6 @@ def lost_updates(shared):
         list[LostUpdate]: in the order the lost writes happened.
 
     Raises:
-        TypeError: ``shared`` is not a Shared.
         ValueError: it recorded nothing.
     """
     return _lost(_log_of(shared))
@@ -204,14 +173,9 @@ _TITLE_FONT, _TEXT_FONT = 10, 7.5
 _CHAR_POINTS, _LABEL_SPACE_PT = _TEXT_FONT * 0.6, 8  # rough width of a label's character; room between two
 
 
-@accepts(shared=_SHARED, zoom=an_int(0))
+@accepts(shared=instance_of(Shared, "a threadkit Shared"), zoom=an_int(0))
 def draw_race(shared, *, zoom=0):
     """Draw a recorded race: the whole run, lost updates over time, and one lost update up close.
-
-    Top: each thread's read-to-write windows in its lane, lost ones vermilion, waits for a traced
-    ``Lock`` sand. Middle: lost updates per stretch of time. Bottom: lost update ``zoom`` as bars
-    carrying the values read and written, the lost write marked, an arrow to the write that
-    overwrote it; with none lost, the first few windows and their waits.
 
     Args:
         shared: a Shared used inside a recording.
@@ -221,10 +185,9 @@ def draw_race(shared, *, zoom=0):
         matplotlib.figure.Figure: 3 Axes, always 10 x 7 inches.
 
     Raises:
-        TypeError: ``shared`` is not a Shared, or ``zoom`` is not an int.
         ValueError: the Shared recorded nothing, or ``zoom`` is not below the number of lost updates.
     """
-    log = _log_of(shared)
+    log = _log_of(shared)  # first: without a log there is no recording either
     waits = [(sp.thread_name, sp.start_ms, sp.end_ms) for sp in shared.recording.spans if sp.kind == _kinds.LOCK_WAIT]
     return _draw(log, waits, shared.name, zoom)
 
@@ -245,7 +208,7 @@ def _draw(log, waits, name, zoom):
     ax_run.set_xlim(max(0.0, min(times) - pad), max(times) + pad)
     lines = {"lock waits": waits, "kept windows": [], "lost windows": []}
     for w in windows:
-        lines["lost windows" if w.by >= 0 else "kept windows"].append((lanes[w.write.thread], _start(w), w.write.t_ms))
+        lines["lost windows" if w.by >= 0 else "kept windows"].append((lanes[w.write.thread], w.start, w.write.t_ms))
     for z, (label, segments) in enumerate(lines.items()):
         if segments:  # one line broken by NaNs: fast for thousands of windows
             ax_run.plot([x for _, x0, x1 in segments for x in (x0, x1, _NAN)],
@@ -266,10 +229,16 @@ def _draw(log, waits, name, zoom):
     if not lost:
         ax_count.text(0.5, 0.5, "no update lost", transform=ax_count.transAxes, ha="center", va="center",
                       fontsize=_TITLE_FONT, color="#555555", gid="none lost")
-    by = windows[lost[zoom].by] if lost else None
-    ax_zoom.set_title(_zoom_text(lost[zoom], by, zoom, len(lost)) if lost else "no update lost: each write built "
-                      f"on the one before it (the first {len(windows[:_CALM_WINDOWS])} writes)",
-                      fontsize=_TITLE_FONT, loc="left")
+    by, text = None, f"no update lost: each write built on the one before it (the first {len(windows[:_CALM_WINDOWS])}"
+    text += " writes)"
+    if lost:
+        w, by = lost[zoom], windows[lost[zoom].by]
+        how = (f"had read {by.read.value!r} before that and then wrote {by.write.value!r} over it" if by.read
+               else f"then wrote {by.write.value!r} without reading")
+        text = (f"lost update {zoom + 1} of {len(lost)} (marked \u2716): {short_name(w.write.thread)} "
+                f"{f'read {w.read.value!r}, ' if w.read else ''}wrote {w.write.value!r};\n"
+                f"{short_name(by.write.thread)} {how} (arrow)")
+    ax_zoom.set_title(text, fontsize=_TITLE_FONT, loc="left")
     if windows:
         zoomed = _draw_zoom(ax_zoom, windows, waits, lanes, lost[zoom] if lost else None, by)
         for ax in (ax_run, ax_count):
@@ -287,41 +256,36 @@ def _draw(log, waits, name, zoom):
     return fig
 
 
-def _start(window):
-    return (window.read or window.write).t_ms
-
-
 def _draw_zoom(ax, windows, waits, lanes, zoomed, by):
     """Draw the zoom on ``zoomed`` (overwritten by ``by``), or on the first windows; return its (start, end) ms."""
     focus = [zoomed, by] if zoomed else windows[:_CALM_WINDOWS]
     writes = [w.write.t_ms for w in focus]
-    t0, t1 = min([_start(w) for w in focus] + writes), max(writes)
+    t0, t1 = min([w.start for w in focus] + writes), max(writes)
     if zoomed:  # keep the two writes apart: if the reads came long before, start later
         t0 = max(t0, t1 - max((t1 - min(writes)) * _WRITES_GAP_SCALE, _MIN_ZOOM_MS))
     pad = max((t1 - t0) * _ZOOM_PAD, _MIN_ZOOM_MS)
     lo, hi = t0 - pad, t1 + pad
-    shown = [w for w in windows if _start(w) <= hi and w.write.t_ms >= lo]
+    shown = [w for w in windows if w.start <= hi and w.write.t_ms >= lo]
     rects = {label: [] for label in _ROLES}
     rects["lock waits"] = [_rect(a, b - a, lane + _BAR_OFFSET - _WAIT_HEIGHT / 2, _WAIT_HEIGHT)
                            for lane, a, b in waits if a <= hi and b >= lo]
     for w in shown:
         label = "overwriter windows" if w is by else "lost windows" if w.by >= 0 else "kept windows"
-        rects[label].append(_rect(_start(w), max(w.write.t_ms - _start(w), (hi - lo) * _MIN_BAR_SHARE),
+        rects[label].append(_rect(w.start, max(w.write.t_ms - w.start, (hi - lo) * _MIN_BAR_SHARE),
                                   lanes[w.write.thread] + _BAR_OFFSET - _BAR_HEIGHT / 2, _BAR_HEIGHT))
     for label, (face, edge, hatch, _, text) in _ROLES.items():
         if rects[label]:
             ax.add_collection(_poly_collection(rects[label], facecolors=face, edgecolors=edge, hatch=hatch,
                                                linewidths=0.6, gid=label, label=text, zorder=1 + (hatch is None)))
-    # Above each window what it read (at its start) and wrote (at its end); on a short window
-    # both together ("3\u21926") in its middle, or nothing if even that does not fit.
+    # Above each window what it read and wrote, on a short one both ("3\u21926"), or nothing if that does not fit.
     arrow_from_above = by is not None and lanes[by.write.thread] > lanes[zoomed.write.thread]
     for w in shown:
         y = lanes[w.write.thread] + _BAR_OFFSET - _BAR_HEIGHT / 2 - _LABEL_GAP
         strong = w is by or w is zoomed
         font = {"fontsize": _TEXT_FONT, "fontweight": "bold" if strong else "normal", "clip_on": True,
                 "color": "#000000" if strong else "#444444", "gid": "value label"}
-        x0, x1 = max(_start(w), lo), min(w.write.t_ms, hi)
-        read = ("\u25c2 " if _start(w) < lo else "") + (f"read {w.read.value!r}" if w.read else "(no read)")
+        x0, x1 = max(w.start, lo), min(w.write.t_ms, hi)
+        read = ("\u25c2 " if w.start < lo else "") + (f"read {w.read.value!r}" if w.read else "(no read)")
         wrote, both = f"wrote {w.write.value!r}", (repr(w.read.value) if w.read else "") + f"\u2192{w.write.value!r}"
         width_pt = (x1 - x0) * _ZOOM_POINTS / (hi - lo)
         if width_pt >= len(read + wrote) * _CHAR_POINTS + _LABEL_SPACE_PT:
@@ -342,12 +306,4 @@ def _draw_zoom(ax, windows, waits, lanes, zoomed, by):
         ax.plot([], [], color=CPU_COLOR, linewidth=1.8, marker=">", markevery=[1], label="overwritten by")
     ax.set_xlim(lo, hi)
     return lo, hi
-
-
-def _zoom_text(lost, by, zoom, n_lost):
-    how = (f"had read {by.read.value!r} before that and then wrote {by.write.value!r} over it" if by.read
-           else f"then wrote {by.write.value!r} without reading")
-    read = f"read {lost.read.value!r}, " if lost.read else ""
-    return (f"lost update {zoom + 1} of {n_lost} (marked \u2716): {short_name(lost.write.thread)} {read}wrote "
-            f"{lost.write.value!r};\n{short_name(by.write.thread)} {how} (arrow)")
 
