@@ -9,7 +9,7 @@ import pytest
 
 import threadkit as tk
 from threadkit import _checking
-from threadkit._checking import (DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, call_with_timeout,
+from threadkit._checking import (DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, Hang, call_with_timeout,
                                  describe_error, explain_raised, fail, futures_log, grader, new_threads)
 
 WAIT = 30
@@ -64,8 +64,8 @@ def test_a_hang_fails_fast_with_an_explanation():
 
     before = set(threading.enumerate())
     t0 = time.monotonic()
-    with pytest.raises(ExerciseError) as info:
-        call_with_timeout(hangs, timeout=0.1, what="consumer()")
+    with pytest.raises(Hang) as info:  # an ExerciseError that says "no return in time", without a cause
+        call_with_timeout(hangs, timeout=0.1, what="consumer()", raised={Exception: (None, "not this")})
     elapsed = time.monotonic() - t0
     try:
         assert entered.is_set()
@@ -168,6 +168,16 @@ def test_explain_raised_describes_the_error_when_no_problem_is_given(error, rais
     with pytest.raises(ExerciseError) as info:
         explain_raised("f(x)", error, raised)
     assert str(info.value).startswith(f"Not yet:\n  - {problem}\nHint: ") and hint in str(info.value)
+
+
+def test_a_refusal_raised_inside_the_call_is_not_explained_again():
+    def refuses():
+        fail("the phase found a problem", "fix it")
+
+    with pytest.raises(ExerciseError) as info:
+        call_with_timeout(refuses, what="phase()", raised={Exception: (None, "never this")})
+    assert not isinstance(info.value, Hang)
+    assert str(info.value) == "Not yet:\n  - the phase found a problem\nHint: fix it"
 
 
 def test_call_with_timeout_explains_an_exception_only_when_asked():

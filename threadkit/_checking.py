@@ -61,6 +61,10 @@ class CheckPassed(str):
         return str(self)
 
 
+class Hang(ExerciseError):
+    """The learner's code did not return in time (raised by :func:`call_with_timeout`)."""
+
+
 def fail(problems, hint=None, cause=None):
     """Raise :class:`ExerciseError`: ``"Not yet:"``, one ``"  - <problem>"`` line each, then the hint.
 
@@ -69,6 +73,10 @@ def fail(problems, hint=None, cause=None):
         hint: shown when no problem brings its own (the first paired hint wins).
         cause: the learner's exception behind the problems, kept as ``__cause__``.
     """
+    raise ExerciseError(_message(problems, hint)) from cause
+
+
+def _message(problems, hint):
     if isinstance(problems, (str, tuple)):
         problems = [problems]
     try:
@@ -82,7 +90,7 @@ def fail(problems, hint=None, cause=None):
     hint = next((own for _, own in pairs if own), hint)
     if hint:
         lines.append(f"Hint: {valid('hint', hint, A_STR)}")
-    raise ExerciseError("\n".join(lines)) from cause
+    return "\n".join(lines)
 
 
 def describe_error(exc):
@@ -108,7 +116,7 @@ def explain_raised(call, exc, raised):
 @accepts(fn=A_CALLABLE, timeout=a_number(0.001, MAX_CHECK_TIMEOUT), what=A_STR)
 def call_with_timeout(fn, *args, timeout=DEFAULT_CHECK_TIMEOUT, what="your function", raised=None, **kwargs):
     """Return ``fn(*args, **kwargs)``, run in a daemon helper thread; refuse it (named ``what``) if it
-    takes more than ``timeout`` s. With ``raised`` (see :func:`explain_raised`) an Exception from ``fn``
+    takes more than ``timeout`` s (:class:`Hang`). With ``raised`` (see :func:`explain_raised`) an Exception from ``fn``
     is explained in an :class:`ExerciseError`; anything else ``fn`` raises is raised unchanged."""
     outcome = {}
 
@@ -122,12 +130,13 @@ def call_with_timeout(fn, *args, timeout=DEFAULT_CHECK_TIMEOUT, what="your funct
     helper.start()
     helper.join(timeout)
     if helper.is_alive():
-        fail(f"{what} did not return within {timeout:g} s: it hangs or is far too slow.",
-             "every blocking call (get, result, join, acquire) needs a timeout or a matching put/set.")
-    if raised is not None and isinstance(outcome.get("error"), Exception):
-        explain_raised(what, outcome["error"], raised)
+        raise Hang(_message(f"{what} did not return within {timeout:g} s: it hangs or is far too slow.",
+                            "every blocking call (get, result, join, acquire) needs a timeout or a matching put/set."))
+    error = outcome.get("error")
+    if raised is not None and isinstance(error, Exception) and not isinstance(error, ExerciseError):
+        explain_raised(what, error, raised)
     if "error" in outcome:
-        raise outcome["error"]
+        raise error
     return outcome.get("value")
 
 

@@ -5,8 +5,7 @@ import sys
 import threading
 from concurrent.futures import CancelledError, Future, InvalidStateError, wait
 
-from .._checking import (CheckPassed, ExerciseError, call_with_timeout, describe_error, fail, futures_log, grader,
-                         new_threads)
+from .._checking import CheckPassed, Hang, call_with_timeout, describe_error, fail, futures_log, grader, new_threads
 from .._validate import A_BOOL, A_CALLABLE, a_number, accepts, describe, optional
 
 __all__ = ["check_first_success", "threads_inherit_context", "new_thread_sees"]
@@ -137,9 +136,7 @@ def _call(fn, name, futures):
     call, before, fresh = f"{name}(futures)", threading.enumerate(), not any(f.done() for f in futures)
     try:
         out = call_with_timeout(fn, list(futures), timeout=CALL_DEADLINE, what=call, raised={Exception: (None, _HINT)})
-    except ExerciseError as exc:
-        if exc.__cause__ is not None:  # fn raised
-            raise
+    except Hang:
         pending = [f for f in futures if not f.done()]  # so that a function waiting for them returns
         _finish(pending, [f"result of {f.label}" for f in pending], 2.0)
         fail([(f"{call} did not return within {CALL_DEADLINE:g} s, while the futures were still running: it waits "

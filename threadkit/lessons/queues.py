@@ -4,7 +4,7 @@ import queue
 import threading
 import time
 
-from .._checking import DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, call_with_timeout, fail, grader, new_threads
+from .._checking import DEFAULT_CHECK_TIMEOUT, CheckPassed, ExerciseError, Hang, call_with_timeout, fail, grader, new_threads
 from .._validate import A_CALLABLE, a_number, accepts, describe
 from .._workloads import TaskFailed
 
@@ -115,7 +115,7 @@ def check_pipeline(run_stage, *, timeout=DEFAULT_CHECK_TIMEOUT):
         for _ in range(len(running) + CHECK_WORKERS):
             inbox.put(STOP)
         new_threads(before, grace=THREAD_GRACE)
-    if refusal is not None and refusal.__cause__ is None and all(process.calls):  # no cause: it hung, while stopping
+    if isinstance(refusal, Hang) and all(process.calls):  # it hung while stopping
         fail([f"{_CALL} did not return within {timeout:g} s: it hangs.",
               (f"all {CHECK_ITEMS} items were processed, so the stage hung while stopping: the inbox holds one STOP "
                f"for {CHECK_WORKERS} workers, and a worker still waiting in inbox.get() never gets one.",
